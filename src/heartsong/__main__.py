@@ -1,0 +1,3 @@
+from heartsong.cli import main
+
+main()

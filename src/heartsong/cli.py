@@ -1,0 +1,299 @@
+"""The ``heartsong`` command: thin verbs over the Python API.
+
+Bad input prints one line (``heartsong: <file>: <reason>``) and exits 1; progress goes
+to stderr so ``--json`` output on stdout stays machine-readable.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from heartsong.errors import HeartsongError
+from heartsong.library import Library, ScanReport
+
+app = typer.Typer(
+    name="heartsong",
+    help="Understand film, TV and game soundtracks: songs, themes, scenes and discovery.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+EXIT_INTERRUPTED = 130
+
+
+class _State:
+    library: Path | None = None
+
+
+@app.callback()
+def _main(
+    library: Annotated[
+        Path | None,
+        typer.Option(
+            "--library",
+            "-l",
+            help="Library file (default: $HEARTSONG_LIBRARY or the user data dir).",
+            envvar="HEARTSONG_LIBRARY",
+        ),
+    ] = None,
+) -> None:
+    _State.library = library
+
+
+def _open(default: Path | None = None) -> Library:
+    return Library(_State.library or default)
+
+
+class _RateColumn(ProgressColumn):
+    """Files per second, so a user can judge a long scan."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:5.1f} files/s" if speed else "   -- files/s", style="cyan")
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int, str], None]]:
+    """A Rich bar (done/total, rate, ETA) fed by the API's ``progress`` callbacks."""
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _RateColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+        disable=not err.is_terminal,
+    )
+    task = bar.add_task(label, total=None)
+
+    def update(done: int, total: int, _item: str) -> None:
+        bar.update(task, completed=done, total=total)
+
+    with bar:
+        yield update
+
+
+def _print_json(data: Any) -> None:
+    out.print_json(json.dumps(data, ensure_ascii=False))
+
+
+def _report_scan(report: ScanReport, as_json: bool) -> None:
+    for path, reason in report.failed:
+        err.print(f"skipped {path}: {reason}", markup=False)
+    if as_json:
+        _print_json(report.to_dict())
+        return
+    out.print(
+        f"added {report.added}, updated {report.updated}, moved {report.moved}, "
+        f"unchanged {report.unchanged}, removed {report.removed}, unreadable {len(report.failed)}"
+    )
+
+
+@app.command()
+def scan(
+    paths: Annotated[list[Path], typer.Argument(help="Folders or files to scan.")],
+    work: Annotated[str | None, typer.Option(help="The drama, film or game.")] = None,
+    episodes: Annotated[bool, typer.Option("--episodes", help="These are episodes.")] = False,
+    force: Annotated[bool, typer.Option(help="Re-read unchanged files.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Add, update and remove library entries for the media files under PATHS.
+
+    Unreadable files are reported and recorded; the scan goes on past them.
+    Interrupt at any time: what is done stays done, and a re-run resumes.
+    """
+    with _open() as lib:
+        done = 0
+
+        def count(d: int, t: int, item: str) -> None:
+            nonlocal done
+            done = d
+            bar(d, t, item)
+
+        try:
+            with progress_bar("scanning") as bar:
+                report = lib.scan(paths, work=work, episodes=episodes, force=force, progress=count)
+        except KeyboardInterrupt:
+            err.print(
+                f"interrupted after {done} files; everything scanned so far is saved "
+                "- run the same command again to resume"
+            )
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+    _report_scan(report, as_json)
+
+
+class ListWhat(StrEnum):
+    works = "works"
+    tracks = "tracks"
+    episodes = "episodes"
+    files = "files"
+
+
+def _fmt_time(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    m, s = divmod(float(seconds), 60.0)
+    return f"{int(m)}:{s:04.1f}"
+
+
+@app.command("list")
+def list_(
+    what: Annotated[ListWhat, typer.Argument(help="works, tracks, episodes or files.")],
+    work: Annotated[str | None, typer.Option(help="Only this work.")] = None,
+    failed: Annotated[bool, typer.Option(help="files: only unreadable ones.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List what the library holds."""
+    with _open() as lib:
+        rows: list[Any]
+        if what is ListWhat.works:
+            rows = lib.works()
+            cols = ["id", "name", "tracks", "episodes"]
+        elif what is ListWhat.tracks:
+            rows = lib.tracks(work=work)
+            cols = ["id", "work", "track_number", "title", "artist", "duration", "instrumental"]
+        elif what is ListWhat.episodes:
+            rows = lib.episodes(work=work)
+            cols = ["id", "work", "season", "number", "title", "duration", "has_video"]
+        else:
+            rows = lib.statuses(failed_only=failed)
+            cols = ["kind", "status", "reason", "path"]
+    if as_json:
+        _print_json([r.to_dict() for r in rows])
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    for c in cols:
+        table.add_column(c.replace("_", " "), overflow="fold")
+    for r in rows:
+        d = r.to_dict()
+        table.add_row(
+            *[
+                _fmt_time(d[c]) if c == "duration" else ("" if d[c] is None else str(d[c]))
+                for c in cols
+            ]
+        )
+    out.print(table)
+    out.print(f"{len(rows)} {what.value}")
+
+
+@app.command()
+def remove(
+    refs: Annotated[
+        list[str] | None, typer.Argument(help="Track/episode ids, or file or folder paths.")
+    ] = None,
+    work: Annotated[str | None, typer.Option(help="Remove a whole work.")] = None,
+    episodes: Annotated[bool, typer.Option("--episodes", help="Ids are episode ids.")] = False,
+) -> None:
+    """Forget entries (the files on disk are never touched)."""
+    with _open() as lib:
+        n = lib.remove(refs or [], work=work, kind="episode" if episodes else "track")
+    out.print(f"removed {n} file(s) from the library")
+
+
+@app.command()
+def demo(
+    directory: Annotated[
+        Path, typer.Argument(help="Where to write the demo soundtrack.")
+    ] = Path("demo-soundtrack"),
+    seed: Annotated[int, typer.Option(help="Seed of the composition.")] = 0,
+    force: Annotated[bool, typer.Option(help="Regenerate even if present.")] = False,
+) -> None:
+    """Generate the demo soundtrack (or reuse it) and run everything on it.
+
+    The library is DIRECTORY/library.db unless --library is given.
+    """
+    from heartsong.demo import generate
+
+    with progress_bar("composing") as bar:
+        result = generate(directory, seed=seed, force=force, progress=bar)
+    truth = result.ground_truth
+    work = truth["work"]["title"]
+    with _open(result.root / "library.db") as lib:
+        with progress_bar("scanning album") as bar:
+            album = lib.scan([result.album_dir], work=work, progress=bar)
+        with progress_bar("scanning episodes") as bar:
+            eps = lib.scan([result.episodes_dir], work=work, episodes=True, progress=bar)
+        tracks = lib.tracks(work=work)
+        episodes_ = lib.episodes(work=work)
+        library_path = lib.path
+    out.print(f"[bold]{work}[/] - demo soundtrack in {result.root} (seed {seed})")
+    out.print(f"library: {library_path}")
+    _report_scan(album, False)
+    _report_scan(eps, False)
+    table = Table(title="album", show_edge=False)
+    for c in ("#", "title", "role (ground truth)", "tempo", "key", "duration"):
+        table.add_column(c)
+    by_title = {t["title"]: t for t in truth["tracks"]}
+    for t in tracks:
+        g = by_title.get(t.title, {})
+        table.add_row(
+            str(t.track_number or ""),
+            t.title,
+            str(g.get("role", "")),
+            f"{g['tempo']:.0f}" if "tempo" in g else "",
+            f"{g.get('key', '')} {g.get('mode', '')}",
+            _fmt_time(t.duration),
+        )
+    out.print(table)
+    table = Table(title="episodes", show_edge=False)
+    for c in ("#", "title", "cues (ground truth)", "video", "duration"):
+        table.add_column(c)
+    cues = {e["number"]: len(e["cues"]) for e in truth["episodes"]}
+    for e in episodes_:
+        table.add_row(
+            str(e.number or ""),
+            e.title,
+            str(cues.get(e.number, "")),
+            "yes" if e.has_video else "no",
+            _fmt_time(e.duration),
+        )
+    out.print(table)
+    expected = (len(truth["tracks"]), len(truth["episodes"]))
+    if (len(tracks), len(episodes_)) != expected:
+        raise HeartsongError(
+            f"{result.root}: library holds {len(tracks)} tracks and {len(episodes_)} episodes, "
+            f"ground truth has {expected[0]} and {expected[1]}"
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning heartsong errors into one line and exit 1."""
+    try:
+        app(args=argv, prog_name="heartsong")
+    except HeartsongError as exc:
+        err.print(f"heartsong: {exc}", markup=False, highlight=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err.print("heartsong: interrupted")
+        sys.exit(EXIT_INTERRUPTED)
+
+
+if __name__ == "__main__":
+    main()

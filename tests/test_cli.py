@@ -1,0 +1,109 @@
+"""The CLI as a user meets it: exit codes, one-line errors, JSON output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from heartsong.audio import write
+from tests.conftest import tone
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str, library: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT / "src"),
+        "HEARTSONG_LIBRARY": str(library),
+        "COLUMNS": "200",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "heartsong", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture
+def media(tmp_path: Path) -> Path:
+    album = tmp_path / "album"
+    write(album / "01.flac", tone(330.0, 4.0), sr=22050, tags={"title": "One", "album": "OST"})
+    write(
+        album / "02.mp3", tone(440.0, 4.0), sr=22050, tags={"title": "Two (Inst.)", "album": "OST"}
+    )
+    (album / "bad.flac").write_text("not audio")
+    write(tmp_path / "eps" / "S01E01 - Pilot.mkv", tone(440.0, 4.0), sr=22050, video=True)
+    return tmp_path
+
+
+def test_scan_list_remove_round_trip(media: Path) -> None:
+    lib = media / "lib.db"
+    r = run("scan", str(media / "album"), "--json", library=lib)
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["added"] == 2
+    assert [Path(p).name for p, _ in report["failed"]] == ["bad.flac"]
+    assert "bad.flac: " in r.stderr
+    assert "Traceback" not in r.stderr
+
+    r = run("scan", str(media / "eps"), "--episodes", "--work", "OST", library=lib)
+    assert r.returncode == 0 and "added 1" in r.stdout
+
+    tracks = json.loads(run("list", "tracks", "--json", library=lib).stdout)
+    assert [(t["title"], t["instrumental"]) for t in tracks] == [
+        ("One", False),
+        ("Two (Inst.)", True),
+    ]
+    episodes = json.loads(run("list", "episodes", "--json", "--work", "OST", library=lib).stdout)
+    assert [(e["season"], e["number"], e["title"], e["has_video"]) for e in episodes] == [
+        (1, 1, "Pilot", True)
+    ]
+    failed = json.loads(run("list", "files", "--failed", "--json", library=lib).stdout)
+    assert [f["status"] for f in failed] == ["unreadable"]
+    assert "OST" in run("list", "works", library=lib).stdout
+
+    r = run("remove", str(tracks[0]["id"]), library=lib)
+    assert r.returncode == 0 and "removed 1" in r.stdout
+    assert len(json.loads(run("list", "tracks", "--json", library=lib).stdout)) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("list", "tracks", "--work", "Nope"), "work: no work named 'Nope'"),
+        (("scan", "/definitely/not/here"), "paths: /definitely/not/here does not exist"),
+        (("remove", "12345"), "refs: nothing in the library matches '12345'"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_1(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    r = run(*args, library=tmp_path / "lib.db")
+    assert r.returncode == 1
+    assert r.stderr.strip().startswith(f"heartsong: {message}")
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in r.stderr
+
+
+def test_corrupt_library_file_is_one_line(tmp_path: Path) -> None:
+    lib = tmp_path / "lib.db"
+    lib.write_text("not a database at all " * 50)
+    r = run("list", "works", library=lib)
+    assert r.returncode == 1
+    assert r.stderr.strip().startswith(f"heartsong: {lib}: not a heartsong library")
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_usage_errors_exit_2_without_traceback(tmp_path: Path) -> None:
+    r = run("list", "everything", library=tmp_path / "lib.db")
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
