@@ -107,3 +107,51 @@ def test_usage_errors_exit_2_without_traceback(tmp_path: Path) -> None:
     r = run("list", "everything", library=tmp_path / "lib.db")
     assert r.returncode == 2
     assert "Traceback" not in r.stderr
+
+
+def test_ctrl_c_mid_scan_keeps_work_and_resumes(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    folder = tmp_path / "album"
+    for i in range(40):
+        write(folder / f"{i:02d}.wav", tone(200.0 + 5 * i, 1.0), sr=22050)
+    lib = tmp_path / "lib.db"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "HEARTSONG_LIBRARY": str(lib)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "heartsong", "scan", str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    # Wait until some files are committed, then press Ctrl-C.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        if lib.exists() and lib.stat().st_size > 0:
+            import sqlite3
+
+            try:
+                with sqlite3.connect(lib, timeout=1) as conn:
+                    if conn.execute("SELECT COUNT(*) FROM tracks").fetchone()[0] >= 3:
+                        break
+            except sqlite3.Error:
+                continue
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("the scan finished before Ctrl-C arrived")
+    assert proc.returncode == 130
+    assert "Traceback" not in stderr
+    assert "run the same command again to resume" in stderr
+    r = run("scan", str(folder), "--json", library=lib)
+    report = json.loads(r.stdout)
+    assert report["unchanged"] >= 3
+    assert report["unchanged"] + report["added"] == 40
+
+
+def test_progress_lines_when_not_a_terminal(media: Path) -> None:
+    r = run("scan", str(media / "album"), library=media / "lib.db")
+    assert "scanning: 3/3 files" in r.stderr
+    assert "ETA" in r.stderr

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -40,7 +41,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_INTERRUPTED = 130
 
@@ -78,7 +79,13 @@ class _RateColumn(ProgressColumn):
 
 @contextmanager
 def progress_bar(label: str) -> Iterator[Callable[[int, int, str], None]]:
-    """A Rich bar (done/total, rate, ETA) fed by the API's ``progress`` callbacks."""
+    """Progress (done/total, rate, ETA) fed by the API's ``progress`` callbacks.
+
+    A live Rich bar on a terminal; elsewhere (logs, CI) a plain line every few seconds.
+    """
+    if not err.is_terminal:
+        yield _plain_progress(label)
+        return
     bar = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -88,8 +95,6 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int, str], None]]:
         TextColumn("ETA"),
         TimeRemainingColumn(),
         console=err,
-        transient=False,
-        disable=not err.is_terminal,
     )
     task = bar.add_task(label, total=None)
 
@@ -98,6 +103,33 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int, str], None]]:
 
     with bar:
         yield update
+
+
+def _plain_progress(label: str, every: float = 5.0) -> Callable[[int, int, str], None]:
+    start = time.monotonic()
+    last = -every
+
+    def update(done: int, total: int, _item: str) -> None:
+        nonlocal last
+        now = time.monotonic() - start
+        if now - last < every and done < total:
+            return
+        last = now
+        rate = done / now if now > 0 else 0.0
+        eta = (total - done) / rate if rate > 0 else 0.0
+        err.print(
+            f"{label}: {done}/{total} files, {rate:.1f} files/s, "
+            f"elapsed {_clock(now)}, ETA {_clock(eta)}",
+            markup=False,
+        )
+
+    return update
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}"
 
 
 def _print_json(data: Any) -> None:
@@ -219,9 +251,9 @@ def remove(
 
 @app.command()
 def demo(
-    directory: Annotated[
-        Path, typer.Argument(help="Where to write the demo soundtrack.")
-    ] = Path("demo-soundtrack"),
+    directory: Annotated[Path, typer.Argument(help="Where to write the demo soundtrack.")] = Path(
+        "demo-soundtrack"
+    ),
     seed: Annotated[int, typer.Option(help="Seed of the composition.")] = 0,
     force: Annotated[bool, typer.Option(help="Regenerate even if present.")] = False,
 ) -> None:
