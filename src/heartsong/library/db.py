@@ -85,6 +85,26 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX episodes_work ON episodes(work_id);
         """,
     ),
+    (
+        2,
+        "results: one row per (file, kind) of computed results, with algorithm version",
+        """
+        -- What a capability computed for one file (e.g. kind 'analysis' for a track):
+        -- valid while both the algorithm version and the file's content hash match.
+        CREATE TABLE results (
+            file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            version TEXT NOT NULL,
+            file_hash TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+            reason TEXT,
+            data TEXT,
+            computed_at TEXT NOT NULL,
+            seconds REAL,
+            PRIMARY KEY (file_id, kind)
+        );
+        """,
+    ),
 ]
 
 

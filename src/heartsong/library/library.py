@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -23,6 +24,7 @@ __all__ = [
     "Episode",
     "FileStatus",
     "Library",
+    "Result",
     "ScanReport",
     "Track",
     "Work",
@@ -67,6 +69,7 @@ class Track:
     sample_rate: int
     channels: int
     hash: str
+    file_id: int
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -85,6 +88,7 @@ class Episode:
     codec: str
     has_video: bool
     hash: str
+    file_id: int
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -99,6 +103,23 @@ class FileStatus:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a capability computed for one file (``data`` is the decoded JSON)."""
+
+    kind: str
+    version: str
+    status: str
+    reason: str | None
+    data: Any
+    computed_at: str
+    seconds: float | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
 
 
 @dataclass
@@ -554,6 +575,73 @@ class Library:
         rows = self._conn.execute(q + " ORDER BY path").fetchall()
         return [FileStatus(r["path"], r["kind"], r["status"], r["reason"]) for r in rows]
 
+    # -- computed results -------------------------------------------------------------------
+    def result(self, item: Track | Episode, kind: str) -> Result | None:
+        """The stored ``kind`` result for a track/episode, if it is still valid.
+
+        A result computed from other file content (the file changed) is not returned.
+        """
+        row = self._conn.execute(
+            "SELECT * FROM results WHERE file_id = ? AND kind = ? AND file_hash = ?",
+            (item.file_id, kind, item.hash),
+        ).fetchone()
+        if row is None:
+            return None
+        return Result(
+            kind=row["kind"],
+            version=row["version"],
+            status=row["status"],
+            reason=row["reason"],
+            data=json.loads(row["data"]) if row["data"] is not None else None,
+            computed_at=row["computed_at"],
+            seconds=row["seconds"],
+        )
+
+    def store_result(
+        self,
+        item: Track | Episode,
+        kind: str,
+        *,
+        version: str,
+        data: Any = None,
+        error: str | None = None,
+        seconds: float | None = None,
+    ) -> None:
+        """Store (atomically, replacing any older one) a result or the reason it failed."""
+        if not kind:
+            raise ParameterError("kind", "must not be empty")
+        payload = None if data is None else json.dumps(data, separators=(",", ":"))
+        with self.transaction() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO results(file_id, kind, version, file_hash, status, "
+                "reason, data, computed_at, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    item.file_id,
+                    kind,
+                    version,
+                    item.hash,
+                    "failed" if error is not None else "ok",
+                    error,
+                    payload,
+                    _now(),
+                    seconds,
+                ),
+            )
+
+    def pending(
+        self, items: Iterable[Track | Episode], kind: str, *, version: str, force: bool = False
+    ) -> list[Track | Episode]:
+        """The items without a current ``kind`` result (same version, same content).
+
+        Items that failed with the current version are not retried unless ``force``.
+        """
+        todo = []
+        for item in items:
+            res = None if force else self.result(item, kind)
+            if res is None or res.version != version:
+                todo.append(item)
+        return todo
+
     # -- removal ----------------------------------------------------------------------------
     def remove(
         self,
@@ -648,6 +736,7 @@ def _track(r: sqlite3.Row) -> Track:
         sample_rate=r["sample_rate"],
         channels=r["channels"],
         hash=r["hash"],
+        file_id=r["file_id"],
     )
 
 
@@ -664,6 +753,7 @@ def _episode(r: sqlite3.Row) -> Episode:
         codec=r["codec"],
         has_video=bool(r["has_video"]),
         hash=r["hash"],
+        file_id=r["file_id"],
     )
 
 
