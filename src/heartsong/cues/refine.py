@@ -1,0 +1,158 @@
+"""Cue boundary refinement and gain estimation against the reference's own peaks.
+
+The matcher knows, for a cue, the affine map from track time to episode time
+and the pitch offset. Projecting the reference track's stored spectral peaks
+through that map predicts where the music's peaks must be in the episode. A
+peak that is audible stands out from its neighbouring bands (positive
+*contrast*); where the music is absent or masked, contrast is noise around 0.
+This matched test is far more sensitive than hash matching (no triplet must
+survive), so it finds the quiet tails of fades and the music under dialogue,
+and bridges dips instead of splitting the cue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from heartsong.cues.fingerprint import Peaks
+
+__all__ = ["Presence", "extend", "presence", "quality"]
+
+# Time resolution of the presence curve (frames of 16 ms: 0.256 s).
+BIN = 16
+
+
+@dataclass(frozen=True)
+class Presence:
+    """Per-bin evidence that the aligned reference is audible in the episode."""
+
+    start_frame: int  # episode frame of bin 0
+    contrast: np.ndarray  # dB, mean peak contrast minus the off-pitch null
+    gain: np.ndarray  # dB, episode level minus reference level at audible peaks (nan if none)
+    count: np.ndarray  # reference peaks projected into the bin
+
+
+def _contrast(S: np.ndarray, t: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Level at (t, f), best of ±1 frame and ±1 band, and its excess over bands ±3..4."""
+    nt, nf = S.shape
+    ti = np.clip(np.rint(t).astype(np.int64), 1, nt - 2)
+    fi = np.clip(np.rint(f).astype(np.int64), 4, nf - 5)
+    best = np.full(ti.size, -np.inf, np.float32)
+    for dt in (-1, 0, 1):
+        for df in (-1, 0, 1):
+            best = np.maximum(best, S[ti + dt, fi + df])
+    side = (S[ti, fi - 3] + S[ti, fi + 3] + S[ti, fi - 4] + S[ti, fi + 4]) / 4.0
+    return best, best - side
+
+
+def presence(
+    S: np.ndarray,
+    s0: int,
+    ref: Peaks,
+    *,
+    slope: float,
+    intercept: float,
+    pitch: float,
+    lo: int,
+    hi: int,
+) -> Presence:
+    """Evidence per 0.256 s bin that ``ref`` (mapped by ``t_ep = slope*t_ref + intercept``,
+    ``f_ep = f_ref + pitch``) is present in episode frames ``[lo, hi)``.
+
+    ``S`` holds episode spectrogram rows starting at frame ``s0``.
+    """
+    lo = max(lo, s0 + 1)
+    hi = min(hi, s0 + S.shape[0] - 1)
+    nbins = max(0, (hi - lo) // BIN)
+    empty = np.zeros(nbins, np.float32)
+    if nbins == 0 or len(ref) == 0:
+        return Presence(lo, empty, empty + np.nan, empty.astype(np.int64))
+    te = slope * ref.t.astype(np.float64) + intercept
+    fe = ref.f.astype(np.float64) + pitch
+    ok = (te >= lo) & (te < lo + nbins * BIN) & (fe >= 4) & (fe <= S.shape[1] - 5)
+    te, fe, db = te[ok], fe[ok], ref.db[ok]
+    b = ((te - lo) // BIN).astype(np.int64)
+    level, c = _contrast(S, te - s0, fe)
+    # Null: the same peaks moved off pitch (±5 and ±8 bands) measure the contrast of
+    # whatever else is there (dialogue harmonics, other music) in the same frames,
+    # with the same upward bias as the max-of-9 statistic above.
+    nulls = []
+    for shift in (-8, -5, 5, 8):
+        fs_ = fe + shift
+        fs_ = np.where((fs_ >= 4) & (fs_ <= S.shape[1] - 5), fs_, fe - shift)
+        nulls.append(_contrast(S, te - s0, fs_)[1])
+    c_null = np.mean(nulls, axis=0)
+    count = np.bincount(b, minlength=nbins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_c = np.bincount(b, weights=c, minlength=nbins) / count
+        mean_n = np.bincount(b, weights=c_null, minlength=nbins) / count
+    contrast = np.where(count > 0, mean_c - mean_n, 0.0).astype(np.float32)
+    # Gain from peaks that clearly stand out (music dominates there): level - reference level.
+    gain = np.full(nbins, np.nan, np.float32)
+    clear = c > 6.0
+    if clear.any():
+        g = level[clear] - db[clear]
+        bc = b[clear]
+        order = np.lexsort((g, bc))
+        bc, g = bc[order], g[order]
+        starts = np.searchsorted(bc, np.arange(nbins), "left")
+        ends = np.searchsorted(bc, np.arange(nbins), "right")
+        has = ends > starts
+        mid = (starts + ends - 1) // 2
+        gain[has] = g[mid[has]]
+    return Presence(lo, contrast, gain, count)
+
+
+def quality(pres: Presence, lo: float, hi: float) -> float:
+    """Mean contrast (dB) over episode frames ``[lo, hi)``: how audible the aligned track is.
+
+    A chance alignment (or a shifted copy of a repeated section) matches a few
+    hashes but not the bulk of the track's peaks, so its quality stays near 0.
+    """
+    a = int(np.clip((lo - pres.start_frame) // BIN, 0, pres.contrast.size))
+    b = int(np.clip((hi - pres.start_frame) // BIN + 1, a, pres.contrast.size))
+    seg = pres.contrast[a:b][pres.count[a:b] > 0]
+    return float(seg.mean()) if seg.size else 0.0
+
+
+def extend(
+    pres: Presence,
+    core_lo: float,
+    core_hi: float,
+    *,
+    threshold: float | None = None,
+) -> tuple[float, float]:
+    """Move the edges of ``[core_lo, core_hi)`` (frames) to where the music starts and stops.
+
+    Change-point by cumulative sum: the start is the bin that maximises the sum of
+    ``contrast - threshold`` from it up to the core (music bins add, absent bins
+    subtract), likewise for the end. Isolated noisy bins cannot move an edge far,
+    and short dips inside the span do not cut it.
+    """
+    n = pres.contrast.size
+    if n == 0:
+        return core_lo, core_hi
+    first = int(np.clip((core_lo - pres.start_frame) // BIN, 0, n - 1))
+    last = int(np.clip((core_hi - pres.start_frame) // BIN, first, n - 1))
+    # Threshold halfway between absence (0 dB) and the contrast typical inside the
+    # core, so the edge sits where the music fades into the noise at any SNR.
+    inside = pres.contrast[first : last + 1][pres.count[first : last + 1] > 0]
+    if threshold is None:
+        typical = float(np.median(inside)) if inside.size else 6.0
+        threshold = float(np.clip(0.5 * typical, 3.0, 8.0))
+    # Each bin weighs by its number of peaks: bins with one peak are mostly noise.
+    c = pres.count * (np.where(pres.count > 0, pres.contrast, 0.0) - threshold)
+    # Start: maximise sum(c[k:first + 1]) over k <= first + 2 (may also trim the core edge).
+    head = c[: min(first + 3, n)]
+    back = np.cumsum(head[::-1])[::-1]  # back[k] = sum(head[k:])
+    k = int(np.argmax(back))
+    tail = c[max(last - 2, 0) :]
+    fwd = np.cumsum(tail)
+    j = max(last - 2, 0) + int(np.argmax(fwd))
+    lo = pres.start_frame + k * BIN
+    hi = pres.start_frame + (j + 1) * BIN
+    if hi <= lo:
+        return core_lo, core_hi
+    return float(lo), float(hi)
