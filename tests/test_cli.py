@@ -155,3 +155,54 @@ def test_progress_lines_when_not_a_terminal(media: Path) -> None:
     r = run("scan", str(media / "album"), library=media / "lib.db")
     assert "scanning: 3/3 files" in r.stderr
     assert "ETA" in r.stderr
+
+
+def test_cue_verbs_end_to_end(tmp_path: Path) -> None:
+    import numpy as np
+
+    from heartsong.cues import synth
+
+    sr = 22050
+    songs = [synth.music(80 + i, duration=30, sr=sr) for i in range(3)]
+    for i, y in enumerate(songs):
+        write(
+            tmp_path / "album" / f"{i + 1}.flac",
+            y,
+            sr=sr,
+            tags={"title": f"Song {i + 1}", "artist": "Singer", "composer": "Comp"},
+        )
+    ep = np.zeros(sr * 60, np.float32)
+    ep[sr * 10 : sr * 30] = 0.6 * songs[1][sr * 5 : sr * 25]
+    write(tmp_path / "eps" / "E01 - Pilot.mp4", ep, sr=sr, video=True)
+    write(tmp_path / "clip.wav", songs[1][sr * 8 : sr * 14], sr=sr)
+    lib = tmp_path / "lib.db"
+    run("scan", str(tmp_path / "album"), "--work", "W", library=lib)
+    run("scan", str(tmp_path / "eps"), "--episodes", "--work", "W", library=lib)
+    r = run("cues", library=lib)
+    assert r.returncode == 1 and "run `heartsong index` first" in r.stderr
+    r = run("index", "--json", library=lib)
+    assert r.returncode == 0 and json.loads(r.stdout)["added"] == 3
+    r = run("cues", "--format", "csv", library=lib)
+    assert (
+        r.stdout.splitlines()[0] == "query,reference,query_start,query_end,ref_start,ref_end,score"
+    )
+    row = r.stdout.splitlines()[1].split(",")
+    assert row[1] == "2.flac" and abs(float(row[2]) - 10) < 1 and abs(float(row[4]) - 5) < 1
+    out = tmp_path / "sheets"
+    for fmt, head in [
+        ("vtt", "WEBVTT"),
+        ("edl", "TITLE:"),
+        ("html", "<!DOCTYPE html>"),
+        ("md", "# Music cue sheet"),
+        ("json", "["),
+    ]:
+        r = run("cues", "Pilot", "-f", fmt, "-o", str(out / f"pilot.{fmt}"), library=lib)
+        assert r.returncode == 0, r.stderr
+        assert (out / f"pilot.{fmt}").read_text().startswith(head)
+    assert "♪ Song 2 — Singer" in (out / "pilot.vtt").read_text()
+    r = run("scenes", "Song 2", "--json", library=lib)
+    assert [round(s["start"]) for s in json.loads(r.stdout)["scenes"]] == [10]
+    r = run("identify", str(tmp_path / "clip.wav"), library=lib)
+    assert r.returncode == 0 and "Song 2 at 0:08" in r.stdout and "00:00:13" in r.stdout
+    r = run("scenes", "No Such Song", library=lib)
+    assert r.returncode == 1 and r.stderr.startswith("heartsong: no track matches")

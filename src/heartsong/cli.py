@@ -249,6 +249,196 @@ def remove(
     out.print(f"removed {n} file(s) from the library")
 
 
+class CueFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    vtt = "vtt"
+    edl = "edl"
+    md = "md"
+    html = "html"
+
+
+def _export(fmt: CueFormat, cues: list[Any], tracks: dict[int, Any], title: str) -> str:
+    from heartsong.cues import export
+
+    if fmt is CueFormat.csv:
+        return export.to_csv(cues, tracks=tracks, query=title)
+    if fmt is CueFormat.json:
+        return export.to_json(cues, tracks=tracks)
+    if fmt is CueFormat.vtt:
+        return export.to_webvtt(cues, tracks=tracks)
+    if fmt is CueFormat.edl:
+        return export.to_edl(cues, tracks=tracks, title=title.upper()[:60])
+    if fmt is CueFormat.md:
+        return export.to_cue_sheet_markdown(cues, tracks=tracks, title=f"Music cue sheet: {title}")
+    return export.to_cue_sheet_html(cues, tracks=tracks, title=f"Music cue sheet: {title}")
+
+
+def _tc(seconds: float) -> str:
+    from heartsong.cues.export import timecode
+
+    return timecode(seconds)
+
+
+@app.command()
+def index(
+    force: Annotated[bool, typer.Option(help="Fingerprint every track again.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Fingerprint new and changed tracks; drop removed ones from the index."""
+    from heartsong.cues.library import build_index, index_directory
+
+    with _open() as lib:
+        with progress_bar("fingerprinting") as bar:
+            report = build_index(lib, force=force, progress=bar)
+        where = index_directory(lib)
+    for path, reason in report.failed:
+        err.print(f"skipped {path}: {reason}", markup=False)
+    if as_json:
+        _print_json({**report.to_dict(), "directory": str(where)})
+        return
+    out.print(
+        f"index {where}: {report.tracks} tracks, {report.index_bytes / 1e6:.2f} MB "
+        f"(added {report.added}, removed {report.removed}, unchanged {report.unchanged}, "
+        f"failed {len(report.failed)})"
+    )
+
+
+@app.command()
+def cues(
+    episodes: Annotated[
+        list[str] | None, typer.Argument(help="Episode ids, paths or titles (default: all).")
+    ] = None,
+    work: Annotated[str | None, typer.Option(help="Every episode of this work.")] = None,
+    fmt: Annotated[CueFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        CueFormat.table
+    ),
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="File (one episode) or folder (one file each)."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Recompute stored cue sheets.")] = False,
+    workers: Annotated[int, typer.Option(help="Episodes matched side by side.")] = 1,
+) -> None:
+    """Find every music cue in episodes: track, in/out, position in the track, gain."""
+    from heartsong.cues.library import library_cues, track_infos
+
+    with _open() as lib:
+        chosen = [lib.episode(ref) for ref in episodes] if episodes else lib.episodes(work=work)
+        if not chosen:
+            raise HeartsongError(f"{lib.path}: no episodes to search; scan some with --episodes")
+        with progress_bar("matching episodes") as bar:
+            found, report = library_cues(lib, chosen, force=force, workers=workers, progress=bar)
+        tracks = track_infos(lib)
+    for path, reason in report.failed:
+        err.print(f"skipped {path}: {reason}", markup=False)
+    ext = {
+        "table": "txt",
+        "md": "md",
+        "html": "html",
+        "csv": "csv",
+        "json": "json",
+        "vtt": "vtt",
+        "edl": "edl",
+    }[fmt.value]
+    for e in chosen:
+        if e.id not in found:
+            continue
+        title = Path(e.path).stem
+        if fmt is CueFormat.table and output is None:
+            table = Table(title=f"{e.title} ({_fmt_time(e.duration)})", show_edge=False)
+            for c in ("in", "out", "duration", "track", "from", "gain", "conf", "x-fade"):
+                table.add_column(c)
+            for c in found[e.id]:
+                info = tracks.get(c.track_id)
+                table.add_row(
+                    _tc(c.start),
+                    _tc(c.end),
+                    f"{c.duration:.1f} s",
+                    info.title if info else f"#{c.track_id}",
+                    _fmt_time(c.track_start),
+                    f"{c.gain_db:+.1f} dB",
+                    f"{c.confidence:.2f}",
+                    "yes" if c.overlap else "",
+                )
+            out.print(table)
+            continue
+        text = _export(CueFormat.md if fmt is CueFormat.table else fmt, found[e.id], tracks, title)
+        if output is None:
+            out.print(text, markup=False, end="")
+        else:
+            dest = output if len(chosen) == 1 and output.suffix else output / f"{title}.{ext}"
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_text(text, encoding="utf-8")
+            err.print(f"wrote {dest}", markup=False)
+
+
+@app.command()
+def scenes(
+    track: Annotated[str, typer.Argument(help="Track id, path or title.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Every episode and timecode where a track plays (from stored cue sheets)."""
+    from heartsong.cues.library import scenes as find_scenes
+
+    with _open() as lib:
+        t = lib.track(track)
+        found = find_scenes(lib, t)
+    if as_json:
+        _print_json({"track": t.to_dict(), "scenes": [s.to_dict() for s in found]})
+        return
+    out.print(f"[bold]{t.title}[/] plays in {len(found)} scene(s)")
+    for s in found:
+        num = f"E{s.number:02d} " if s.number is not None else ""
+        out.print(
+            f"  {num}{s.episode}: {_tc(s.start)} - {_tc(s.end)} "
+            f"(track {_fmt_time(s.track_start)} - {_fmt_time(s.track_end)})"
+            + (", cross-fade" if s.overlap else "")
+        )
+
+
+@app.command()
+def identify(
+    clip: Annotated[Path, typer.Argument(help="A recorded or cut clip (3 s or more).")],
+    top: Annotated[int, typer.Option(help="How many candidates.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Name the track in a clip, the position in it, and the scenes where it plays."""
+    from heartsong.cues.library import identify_clip
+
+    with _open() as lib:
+        hits = identify_clip(lib, clip, top=top)
+    if as_json:
+        _print_json(
+            [
+                {
+                    "track": t.to_dict(),
+                    "position": h.position,
+                    "confidence": h.confidence,
+                    "tempo": h.tempo,
+                    "pitch_cents": h.pitch_cents,
+                    "scenes": [s.to_dict() for s in sc],
+                }
+                for h, t, sc in hits
+            ]
+        )
+        return
+    if not hits:
+        out.print(f"{clip}: no track of the library found in this clip")
+        return
+    for h, t, sc in hits:
+        out.print(
+            f"[bold]{t.title}[/] at {_fmt_time(h.position)} (confidence {h.confidence:.2f}"
+            + (f", tempo x{h.tempo:.3f}" if abs(h.tempo - 1) > 0.005 else "")
+            + (f", {h.pitch_cents:+.0f} cents" if abs(h.pitch_cents) > 15 else "")
+            + ")"
+        )
+        for s in sc:
+            num = f"E{s.number:02d} " if s.number is not None else ""
+            out.print(f"  plays in {num}{s.episode} at {_tc(s.start)}")
+
+
 @app.command()
 def demo(
     directory: Annotated[Path, typer.Argument(help="Where to write the demo soundtrack.")] = Path(

@@ -133,11 +133,10 @@ class FingerprintIndex:
         self.config = stored
         self._tracks = {int(k): v for k, v in data["tracks"].items()}
         self._next_segment = int(data.get("next_segment", 1))
-        live = set(self._tracks)
         for name in data["segments"]:
             seg = self._read_segment(self.directory / name)
             self._segments.append(seg)
-            self._removed_rows += int(np.count_nonzero(~np.isin(seg.track, list(live))))
+            self._removed_rows += int(np.count_nonzero(~np.isin(seg.track, self._live_in(seg))))
 
     @staticmethod
     def _read_segment(path: Path) -> _Segment:
@@ -249,14 +248,14 @@ class FingerprintIndex:
     def compact(self) -> None:
         """Rewrite live rows into a single segment (after many removals)."""
         self.save()
-        live = np.array(sorted(self._tracks), dtype=np.int64)
         rows, peaks = [], []
         for seg in self._segments:
+            live = self._live_in(seg)
             keep = np.isin(seg.track, live)
             if keep.any():
                 rows.append((None, seg.hash[keep], seg.t[keep], seg.f[keep], seg.track[keep]))
             for i, tid in enumerate(seg.peak_tracks):
-                if tid in self._tracks:
+                if tid in live:
                     a, b = seg.peak_offsets[i], seg.peak_offsets[i + 1]
                     peaks.append((int(tid), seg.peak_t[a:b], seg.peak_f[a:b], seg.peak_db[a:b]))
         seg = self._build_segment(f"seg-{self._next_segment:06d}.npz", rows, sorted(peaks))
@@ -338,6 +337,12 @@ class FingerprintIndex:
             if p.name not in live:
                 p.unlink(missing_ok=True)
 
+    def _live_in(self, seg: _Segment) -> np.ndarray:
+        # A re-added track's old rows stay in older segments: only its current one is live.
+        return np.array(
+            sorted(t for t, i in self._tracks.items() if i["segment"] == seg.name), np.int64
+        )
+
     # ------------------------------------------------------------------ queries
     @property
     def nbytes(self) -> int:
@@ -354,7 +359,6 @@ class FingerprintIndex:
     def lookup(self, fp: Fingerprints) -> Hits:
         """All reference rows sharing a hash with ``fp`` (saved tracks only)."""
         qs, ts, tt, ff = [], [], [], []
-        live = np.array(sorted(self._tracks), dtype=np.int64)
         for seg in self._segments:
             if seg.hash.size == 0 or len(fp) == 0:
                 continue
@@ -370,7 +374,7 @@ class FingerprintIndex:
             rows = np.repeat(lo, cnt) + (np.arange(total) - starts)
             trk = seg.track[rows]
             if self._removed_rows:
-                keep = np.isin(trk, live)
+                keep = np.isin(trk, self._live_in(seg))
                 q, rows, trk = q[keep], rows[keep], trk[keep]
             qs.append(q)
             ts.append(trk)
