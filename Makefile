@@ -12,8 +12,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	# tinysoundfont's one dependency (PyAudio) is for live playback only and needs PortAudio.
-	$(BIN)/python -m pip install --quiet --no-deps 'tinysoundfont>=0.3.7'
+	# tinysoundfont's one dependency (PyAudio) is for live playback only and needs PortAudio;
+	# of vibenet we use only the ONNX model in its wheel (its own deps pin typer<0.17).
+	$(BIN)/python -m pip install --quiet --no-deps 'tinysoundfont>=0.3.7' 'vibenet==0.1.0'
 	touch $(STAMP)
 
 # The demo renders MIDI through Debian's General MIDI soundfont (package fluid-soundfont-gm).

@@ -6,6 +6,7 @@ to stderr so ``--json`` output on stdout stays machine-readable.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 import time
@@ -30,7 +31,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from heartsong.errors import HeartsongError
+from heartsong.errors import HeartsongError, ParameterError
 from heartsong.library import Library, ScanReport
 
 app = typer.Typer(
@@ -70,27 +71,32 @@ def _open(default: Path | None = None) -> Library:
 
 
 class _RateColumn(ProgressColumn):
-    """Files per second, so a user can judge a long scan."""
+    """Items per second, so a user can judge a long job."""
+
+    def __init__(self, unit: str) -> None:
+        super().__init__()
+        self.unit = unit
 
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
-        return Text(f"{speed:5.1f} files/s" if speed else "   -- files/s", style="cyan")
+        rate = f"{speed:5.1f}" if speed else "   --"
+        return Text(f"{rate} {self.unit}/s", style="cyan")
 
 
 @contextmanager
-def progress_bar(label: str) -> Iterator[Callable[[int, int, str], None]]:
+def progress_bar(label: str, unit: str = "files") -> Iterator[Callable[[int, int, str], None]]:
     """Progress (done/total, rate, ETA) fed by the API's ``progress`` callbacks.
 
     A live Rich bar on a terminal; elsewhere (logs, CI) a plain line every few seconds.
     """
     if not err.is_terminal:
-        yield _plain_progress(label)
+        yield _plain_progress(label, unit)
         return
     bar = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        _RateColumn(),
+        _RateColumn(unit),
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
@@ -105,7 +111,7 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int, str], None]]:
         yield update
 
 
-def _plain_progress(label: str, every: float = 5.0) -> Callable[[int, int, str], None]:
+def _plain_progress(label: str, unit: str, every: float = 5.0) -> Callable[[int, int, str], None]:
     start = time.monotonic()
     last = -every
 
@@ -118,7 +124,7 @@ def _plain_progress(label: str, every: float = 5.0) -> Callable[[int, int, str],
         rate = done / now if now > 0 else 0.0
         eta = (total - done) / rate if rate > 0 else 0.0
         err.print(
-            f"{label}: {done}/{total} files, {rate:.1f} files/s, "
+            f"{label}: {done}/{total} {unit}, {rate:.1f} {unit}/s, "
             f"elapsed {_clock(now)}, ETA {_clock(eta)}",
             markup=False,
         )
@@ -290,7 +296,7 @@ def index(
     from heartsong.cues.library import build_index, index_directory
 
     with _open() as lib:
-        with progress_bar("fingerprinting") as bar:
+        with progress_bar("fingerprinting", "tracks") as bar:
             report = build_index(lib, force=force, progress=bar)
         where = index_directory(lib)
     for path, reason in report.failed:
@@ -328,7 +334,7 @@ def cues(
         chosen = [lib.episode(ref) for ref in episodes] if episodes else lib.episodes(work=work)
         if not chosen:
             raise HeartsongError(f"{lib.path}: no episodes to search; scan some with --episodes")
-        with progress_bar("matching episodes") as bar:
+        with progress_bar("matching", "episodes") as bar:
             found, report = library_cues(lib, chosen, force=force, workers=workers, progress=bar)
         tracks = track_infos(lib)
     for path, reason in report.failed:
@@ -437,6 +443,173 @@ def identify(
         for s in sc:
             num = f"E{s.number:02d} " if s.number is not None else ""
             out.print(f"  plays in {num}{s.episode} at {_tc(s.start)}")
+
+
+@app.command()
+def arc(
+    episode: Annotated[str, typer.Argument(help="Episode id, path or title.")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write a .png or .svg plot here.")
+    ] = None,
+    hop: Annotated[float, typer.Option(help="Seconds between points.")] = 1.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The emotional arc of an episode: valence and energy of its music over time."""
+    from heartsong.cues.arc import arc_png, arc_svg, episode_arc
+    from heartsong.cues.library import library_cues
+
+    with _open() as lib:
+        e = lib.episode(episode)
+        found, report = library_cues(lib, [e])
+        if e.id not in found:
+            reason = report.failed[0][1] if report.failed else "no cue sheet"
+            raise HeartsongError(f"{e.path}: {reason}")
+        result = episode_arc(lib, e, found[e.id], hop=hop)
+    if output is not None:
+        if output.suffix.lower() == ".svg":
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(arc_svg(result), encoding="utf-8")
+        elif output.suffix.lower() == ".png":
+            arc_png(result, output)
+        else:
+            raise ParameterError("output", f"must end in .png or .svg, got {output.name!r}")
+        err.print(f"wrote {output}", markup=False)
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    for title in result.missing:
+        err.print(f"not analysed (left out): {title}", markup=False)
+    out.print(f"[bold]{result.title}[/] ({_fmt_time(result.duration)})")
+    out.print(f"  valence {sparkline(result.valence, width=72)}")
+    out.print(f"  energy  {sparkline(result.energy, width=72)}")
+    for sp in result.spans:
+        out.print(
+            f"  {_tc(sp.start)}-{_tc(sp.end)}  {sp.title}: valence {sp.valence:.2f}, "
+            f"energy {sp.energy:.2f}",
+            markup=False,
+        )
+
+
+_SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Any, width: int = 60) -> str:
+    """A curve as one line of block characters, scaled to its own range; ``None`` is a gap."""
+    vals = [float("nan") if v is None else float(v) for v in values]
+    if not vals:
+        return ""
+    if len(vals) > width:
+        edges = [round(i * len(vals) / width) for i in range(width + 1)]
+        buckets = [[x for x in vals[a:b] if x == x] for a, b in itertools.pairwise(edges)]
+        vals = [sum(b) / len(b) if b else float("nan") for b in buckets]
+    known = [x for x in vals if x == x]
+    lo, hi = (min(known), max(known)) if known else (0.0, 0.0)
+    steps = len(_SPARK) - 1
+    return "".join(
+        " " if x != x else _SPARK[round((x - lo) / (hi - lo) * steps) if hi > lo else 0]
+        for x in vals
+    )
+
+
+@app.command()
+def analyze(
+    work: Annotated[str | None, typer.Option(help="Only this work's tracks.")] = None,
+    force: Annotated[bool, typer.Option(help="Analyse again what is already done.")] = False,
+    workers: Annotated[int, typer.Option(help="Tracks analysed side by side.")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Analyse every track once: tempo, key, loudness, intensity, hook, emotion, moods, role."""
+    from heartsong.analysis.library import analyze_library
+
+    with _open() as lib:
+        done = 0
+
+        def count(d: int, t: int, item: str) -> None:
+            nonlocal done
+            done = d
+            bar(d, t, item)
+
+        try:
+            with progress_bar("analysing", "tracks") as bar:
+                report, skipped = analyze_library(
+                    lib, work=work, force=force, workers=workers, progress=count
+                )
+        except KeyboardInterrupt:
+            err.print(
+                f"interrupted after {done} tracks; every finished track is saved "
+                "- run the same command again to resume"
+            )
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+    for path, reason in report.failed:
+        err.print(f"skipped {path}: {reason}", markup=False)
+    if as_json:
+        _print_json({**report.to_dict(), "already_done": skipped})
+        return
+    out.print(f"analysed {report.done}, already done {skipped}, refused {len(report.failed)}")
+
+
+@app.command()
+def show(
+    track: Annotated[str, typer.Argument(help="Track id, path or title.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Everything heartsong knows about one track."""
+    from heartsong.analysis.library import ANALYSIS_KIND, stored_analysis
+
+    with _open() as lib:
+        t = lib.track(track)
+        a = stored_analysis(lib, t)
+        res = lib.result(t, ANALYSIS_KIND)
+    if a is None:
+        if res is not None and not res.ok:
+            raise HeartsongError(f"{t.path}: analysis refused: {res.reason}")
+        raise HeartsongError(f"{t.title!r} has no analysis yet; run `heartsong analyze`")
+    if as_json:
+        _print_json({"track": t.to_dict(), "analysis": a.to_dict()})
+        return
+    out.print(f"[bold]{t.title}[/]" + (f" - {t.artist}" if t.artist else "") + f"  ({t.work})")
+    out.print(f"  file      {t.path}")
+    out.print(
+        f"  tempo     {a.tempo.bpm:.1f} BPM (confidence {a.tempo.confidence:.2f}, "
+        f"or {a.tempo.alternative_bpm:.1f})"
+    )
+    out.print(f"  key       {a.key.tonic} {a.key.mode} (confidence {a.key.confidence:.2f})")
+    out.print(
+        f"  loudness  {a.loudness.integrated_lufs:.1f} LUFS, range {a.loudness.range_lu:.1f} LU,"
+        f" peak {a.loudness.peak_dbfs:.1f} dBFS"
+    )
+    out.print(f"  duration  {_fmt_time(a.duration)}")
+    st = a.structure
+    out.print(f"  intensity {sparkline(st.intensity.values)}")
+    if st.builds:
+        builds = ", ".join(
+            f"{_fmt_time(b.start)}-{_fmt_time(b.end)} (+{b.rise:.2f})" for b in st.builds
+        )
+        out.print(f"  builds    {builds}")
+    secs = " ".join(f"{s.label}@{_fmt_time(s.start)}" for s in st.sections)
+    out.print(f"  sections  {secs}")
+    if st.hook is not None:
+        out.print(
+            f"  hook      {_fmt_time(st.hook.start)}-{_fmt_time(st.hook.end)}: {st.hook.reason}"
+        )
+    e = a.emotion
+    out.print(f"  valence   {e.valence:.2f}  {sparkline(e.valence_curve.values)}")
+    out.print(f"  energy    {e.energy:.2f}  {sparkline(e.energy_curve.values)}")
+    if e.model is not None:
+        m = e.model
+        out.print(
+            f"  model     danceability {m.danceability:.2f}, acousticness {m.acousticness:.2f},"
+            f" instrumentalness {m.instrumentalness:.2f}  ({e.method})"
+        )
+    out.print("  moods")
+    for mood in sorted(a.moods, key=lambda x: -x.score):
+        if mood.score >= 0.2:
+            out.print(f"    {mood.name:<20} {mood.score:.2f}  {mood.reason}", markup=False)
+    role = a.role
+    of = f" of {role.of_song!r}" if role.of_song else ""
+    out.print(f"  role      {role.name}{of} ({role.confidence:.2f}): {role.reason}", markup=False)
+    for w in a.warnings:
+        out.print(f"  note      {w}", markup=False)
 
 
 @app.command()
