@@ -206,3 +206,45 @@ def test_cue_verbs_end_to_end(tmp_path: Path) -> None:
     assert r.returncode == 0 and "Song 2 at 0:08" in r.stdout and "00:00:13" in r.stdout
     r = run("scenes", "No Such Song", library=lib)
     assert r.returncode == 1 and r.stderr.startswith("heartsong: no track matches")
+
+
+def test_analysis_verbs_end_to_end(tmp_path: Path) -> None:
+    import numpy as np
+
+    from heartsong.analysis.synth import Piece, render
+
+    sr = 22050
+    song = render(Piece(bpm=120, bars=10, sections="AB"), sr=sr)
+    write(tmp_path / "album" / "1.flac", song, sr=sr, tags={"title": "Theme", "artist": "A"})
+    write(
+        tmp_path / "album" / "2.flac", np.zeros(sr * 4, np.float32), sr=sr, tags={"title": "Quiet"}
+    )
+    ep = np.zeros(sr * 40, np.float32)
+    ep[sr * 5 : sr * 25] = 0.8 * song[sr * 2 : sr * 22]
+    write(tmp_path / "eps" / "E01.mkv", ep, sr=sr, video=True)
+    lib = tmp_path / "lib.db"
+    run("scan", str(tmp_path / "album"), "--work", "W", library=lib)
+    run("scan", str(tmp_path / "eps"), "--work", "W", "--episodes", library=lib)
+    r = run("show", "Theme", library=lib)
+    assert r.returncode == 1 and "has no analysis yet" in r.stderr
+    r = run("analyze", library=lib)
+    assert r.returncode == 0 and "analysed 1, already done 0, refused 1" in r.stdout
+    assert "2.flac: all silence" in r.stderr
+    assert "analysed 0, already done 2" in run("analyze", library=lib).stdout
+    shown = json.loads(run("show", "Theme", "--json", library=lib).stdout)["analysis"]
+    assert abs(shown["tempo"]["bpm"] - 120) < 5 and shown["key"]["mode"] == "major"
+    r = run("show", "Theme", library=lib)
+    assert "tempo" in r.stdout and "valence" in r.stdout and "role" in r.stdout
+    r = run("show", "Quiet", library=lib)
+    assert r.returncode == 1 and r.stderr.startswith("heartsong: ") and "all silence" in r.stderr
+    dry = run("tag", library=lib)
+    assert "1 of 1 file(s) would change" in dry.stdout and "BPM" in dry.stdout
+    assert "not analysed" in dry.stderr or "Quiet" not in dry.stdout
+    assert "1 of 1 file(s) written" in run("tag", "--write", library=lib).stdout
+    assert "0 of 1 file(s) would change" in run("tag", library=lib).stdout
+    run("index", library=lib)
+    r = run("arc", "1", "-o", str(tmp_path / "arc.svg"), "--json", library=lib)
+    assert r.returncode == 0, r.stderr
+    arc = json.loads(r.stdout)
+    assert arc["valence"][1] is None and arc["valence"][15] is not None
+    assert (tmp_path / "arc.svg").read_text().startswith("<svg")

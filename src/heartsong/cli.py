@@ -613,6 +613,53 @@ def show(
 
 
 @app.command()
+def tag(
+    tracks: Annotated[
+        list[str] | None, typer.Argument(help="Track ids, paths or titles (default: all).")
+    ] = None,
+    work: Annotated[str | None, typer.Option(help="Only this work's tracks.")] = None,
+    write: Annotated[
+        bool, typer.Option("--write", help="Write the tags (default: only show the plan).")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+) -> None:
+    """Write BPM, key, mood and valence/energy into the files' own tags (dry run by default).
+
+    Uses each format's conventions (ID3 TBPM/TKEY/TXXX, Vorbis BPM/INITIALKEY/MOOD, MP4
+    tmpo and freeform atoms). Audio data is never touched.
+    """
+    from heartsong.analysis.library import stored_analysis
+    from heartsong.analysis.tags import write_tags
+
+    plans = []
+    with _open() as lib:
+        chosen = [lib.track(r) for r in tracks] if tracks else lib.tracks(work=work)
+        for t in chosen:
+            a = stored_analysis(lib, t)
+            if a is None:
+                err.print(f"skipped {t.path}: not analysed (run `heartsong analyze`)", markup=False)
+                continue
+            try:
+                plan = write_tags(t.path, a, dry_run=not write)
+            except HeartsongError as exc:
+                err.print(f"skipped {t.path}: {getattr(exc, 'reason', exc)}", markup=False)
+                continue
+            if plan.written:
+                lib.adopt_rewrite(t)
+            plans.append(plan)
+    if as_json:
+        _print_json([p.to_dict() for p in plans])
+        return
+    changing = [p for p in plans if p.pending]
+    for p in changing:
+        out.print(f"{p.path} ({p.format})", markup=False)
+        for c in p.pending:
+            out.print(f"  {c.field}: {c.old!r} -> {c.new!r}", markup=False)
+    verb = "written" if write else "would change (dry run; add --write to write)"
+    out.print(f"{len(changing)} of {len(plans)} file(s) {verb}")
+
+
+@app.command()
 def demo(
     directory: Annotated[Path, typer.Argument(help="Where to write the demo soundtrack.")] = Path(
         "demo-soundtrack"

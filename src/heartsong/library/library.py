@@ -642,6 +642,25 @@ class Library:
                 todo.append(item)
         return todo
 
+    def adopt_rewrite(self, item: Track | Episode) -> None:
+        """Record that the file was rewritten without touching its audio (e.g. tags written).
+
+        The file's new size, mtime and hash are stored and its results carried over, so
+        the next scan does not treat it as changed music.
+        """
+        p = Path(item.path)
+        st = p.stat()
+        digest = file_hash(p)
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE files SET size = ?, mtime_ns = ?, hash = ? WHERE id = ?",
+                (st.st_size, st.st_mtime_ns, digest, item.file_id),
+            )
+            c.execute(
+                "UPDATE results SET file_hash = ? WHERE file_id = ? AND file_hash = ?",
+                (digest, item.file_id, item.hash),
+            )
+
     # -- removal ----------------------------------------------------------------------------
     def remove(
         self,
