@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -45,6 +45,7 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_INTERRUPTED = 130
+T = TypeVar("T")
 
 
 class _State:
@@ -138,6 +139,26 @@ def _clock(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}"
 
 
+def long_job(label: str, unit: str, job: Callable[[Callable[[int, int, str], None]], T]) -> T:
+    """Run ``job(progress)`` under a progress bar; Ctrl-C says what is kept and exits 130."""
+    done = 0
+    try:
+        with progress_bar(label, unit) as bar:
+
+            def count(d: int, total: int, item: str) -> None:
+                nonlocal done
+                done = d
+                bar(d, total, item)
+
+            return job(count)
+    except KeyboardInterrupt:
+        err.print(
+            f"interrupted after {done} {unit}; everything finished is saved "
+            "- run the same command again to resume"
+        )
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
 def _print_json(data: Any) -> None:
     out.print_json(json.dumps(data, ensure_ascii=False))
 
@@ -168,22 +189,11 @@ def scan(
     Interrupt at any time: what is done stays done, and a re-run resumes.
     """
     with _open() as lib:
-        done = 0
-
-        def count(d: int, t: int, item: str) -> None:
-            nonlocal done
-            done = d
-            bar(d, t, item)
-
-        try:
-            with progress_bar("scanning") as bar:
-                report = lib.scan(paths, work=work, episodes=episodes, force=force, progress=count)
-        except KeyboardInterrupt:
-            err.print(
-                f"interrupted after {done} files; everything scanned so far is saved "
-                "- run the same command again to resume"
-            )
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+        report = long_job(
+            "scanning",
+            "files",
+            lambda bar: lib.scan(paths, work=work, episodes=episodes, force=force, progress=bar),
+        )
     _report_scan(report, as_json)
 
 
@@ -296,8 +306,9 @@ def index(
     from heartsong.cues.library import build_index, index_directory
 
     with _open() as lib:
-        with progress_bar("fingerprinting", "tracks") as bar:
-            report = build_index(lib, force=force, progress=bar)
+        report = long_job(
+            "fingerprinting", "tracks", lambda bar: build_index(lib, force=force, progress=bar)
+        )
         where = index_directory(lib)
     for path, reason in report.failed:
         err.print(f"skipped {path}: {reason}", markup=False)
@@ -334,8 +345,11 @@ def cues(
         chosen = [lib.episode(ref) for ref in episodes] if episodes else lib.episodes(work=work)
         if not chosen:
             raise HeartsongError(f"{lib.path}: no episodes to search; scan some with --episodes")
-        with progress_bar("matching", "episodes") as bar:
-            found, report = library_cues(lib, chosen, force=force, workers=workers, progress=bar)
+        found, report = long_job(
+            "matching",
+            "episodes",
+            lambda bar: library_cues(lib, chosen, force=force, workers=workers, progress=bar),
+        )
         tracks = track_infos(lib)
     for path, reason in report.failed:
         err.print(f"skipped {path}: {reason}", markup=False)
@@ -522,24 +536,11 @@ def analyze(
     from heartsong.analysis.library import analyze_library
 
     with _open() as lib:
-        done = 0
-
-        def count(d: int, t: int, item: str) -> None:
-            nonlocal done
-            done = d
-            bar(d, t, item)
-
-        try:
-            with progress_bar("analysing", "tracks") as bar:
-                report, skipped = analyze_library(
-                    lib, work=work, force=force, workers=workers, progress=count
-                )
-        except KeyboardInterrupt:
-            err.print(
-                f"interrupted after {done} tracks; every finished track is saved "
-                "- run the same command again to resume"
-            )
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+        report, skipped = long_job(
+            "analysing",
+            "tracks",
+            lambda bar: analyze_library(lib, work=work, force=force, workers=workers, progress=bar),
+        )
     for path, reason in report.failed:
         err.print(f"skipped {path}: {reason}", markup=False)
     if as_json:
