@@ -667,63 +667,114 @@ def demo(
     ),
     seed: Annotated[int, typer.Option(help="Seed of the composition.")] = 0,
     force: Annotated[bool, typer.Option(help="Regenerate even if present.")] = False,
+    workers: Annotated[int, typer.Option(help="Processes for analysis and matching.")] = 2,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
 ) -> None:
-    """Generate the demo soundtrack (or reuse it) and run everything on it.
+    """Generate the demo soundtrack (or reuse it), run everything on it, score it.
 
-    The library is DIRECTORY/library.db unless --library is given.
+    Scan, analyze, index and cues run as they would on a user's folder; the results are
+    then compared with the demo's ground truth. The library is DIRECTORY/library.db unless
+    --library is given. Finished steps are skipped when run again.
     """
+    from heartsong.analysis.library import analyze_library
+    from heartsong.cues.library import build_index, library_cues
     from heartsong.demo import generate
+    from heartsong.demo.check import score_cues, score_tracks
 
-    with progress_bar("composing") as bar:
-        result = generate(directory, seed=seed, force=force, progress=bar)
+    result = long_job(
+        "composing", "steps", lambda bar: generate(directory, seed=seed, force=force, progress=bar)
+    )
     truth = result.ground_truth
-    work = truth["work"]["title"]
+    work = truth["episodes"][0].get("series") or truth["album"]["title"]
     with _open(result.root / "library.db") as lib:
-        with progress_bar("scanning album") as bar:
-            album = lib.scan([result.album_dir], work=work, progress=bar)
-        with progress_bar("scanning episodes") as bar:
-            eps = lib.scan([result.episodes_dir], work=work, episodes=True, progress=bar)
-        tracks = lib.tracks(work=work)
+        album = long_job(
+            "scanning album",
+            "files",
+            lambda bar: lib.scan([result.album_dir], work=work, progress=bar),
+        )
+        eps = long_job(
+            "scanning episodes",
+            "files",
+            lambda bar: lib.scan([result.episodes_dir], work=work, episodes=True, progress=bar),
+        )
+        analysed, _ = long_job(
+            "analysing",
+            "tracks",
+            lambda bar: analyze_library(lib, work=work, workers=workers, progress=bar),
+        )
+        long_job("fingerprinting", "tracks", lambda bar: build_index(lib, progress=bar))
         episodes_ = lib.episodes(work=work)
-        library_path = lib.path
-    out.print(f"[bold]{work}[/] - demo soundtrack in {result.root} (seed {seed})")
-    out.print(f"library: {library_path}")
-    _report_scan(album, False)
-    _report_scan(eps, False)
-    table = Table(title="album", show_edge=False)
-    for c in ("#", "title", "role (ground truth)", "tempo", "key", "duration"):
-        table.add_column(c)
-    by_title = {t["title"]: t for t in truth["tracks"]}
-    for t in tracks:
-        g = by_title.get(t.title, {})
-        table.add_row(
-            str(t.track_number or ""),
-            t.title,
-            str(g.get("role", "")),
-            f"{g['tempo']:.0f}" if "tempo" in g else "",
-            f"{g.get('key', '')} {g.get('mode', '')}",
-            _fmt_time(t.duration),
+        found, matched = long_job(
+            "matching",
+            "episodes",
+            lambda bar: library_cues(lib, episodes_, workers=workers, progress=bar),
         )
-    out.print(table)
-    table = Table(title="episodes", show_edge=False)
-    for c in ("#", "title", "cues (ground truth)", "video", "duration"):
-        table.add_column(c)
-    cues = {e["number"]: len(e["cues"]) for e in truth["episodes"]}
-    for e in episodes_:
-        table.add_row(
-            str(e.number or ""),
-            e.title,
-            str(cues.get(e.number, "")),
-            "yes" if e.has_video else "no",
-            _fmt_time(e.duration),
-        )
-    out.print(table)
-    expected = (len(truth["tracks"]), len(truth["episodes"]))
-    if (len(tracks), len(episodes_)) != expected:
+        track_rows = score_tracks(lib, truth, work=work)
+        cue_rows = score_cues(lib, truth, found, work=work)
+        n_tracks, library_path = len(lib.tracks(work=work)), lib.path
+    for path, reason in [*album.failed, *eps.failed, *analysed.failed, *matched.failed]:
+        err.print(f"skipped {path}: {reason}", markup=False)
+    if (n_tracks, len(episodes_)) != (len(truth["tracks"]), len(truth["episodes"])):
         raise HeartsongError(
-            f"{result.root}: library holds {len(tracks)} tracks and {len(episodes_)} episodes, "
-            f"ground truth has {expected[0]} and {expected[1]}"
+            f"{result.root}: library holds {n_tracks} tracks and {len(episodes_)} episodes, "
+            f"ground truth has {len(truth['tracks'])} and {len(truth['episodes'])}"
         )
+    if as_json:
+        _print_json(
+            {
+                "root": str(result.root),
+                "library": str(library_path),
+                "tracks": [r.to_dict() for r in track_rows],
+                "episodes": [r.to_dict() for r in cue_rows],
+            }
+        )
+        return
+    out.print(f"[bold]{work}[/] - demo soundtrack in {result.root} (seed {seed})")
+    out.print(f"library {library_path}: {n_tracks} tracks, {len(episodes_)} episodes")
+
+    def mark(ok: bool) -> str:
+        return "[green]✓[/]" if ok else "[red]✗[/]"
+
+    table = Table(title="every song, against the ground truth", show_edge=False)
+    for c in ("track", "role: truth / heard", "tempo", "key", "moods: truth / heard"):
+        table.add_column(c, overflow="fold")
+    for r in track_rows:
+        octave = " (octave)" if r.tempo_octave and not r.tempo_ok else ""
+        table.add_row(
+            r.title,
+            f"{mark(r.role_ok)} {r.role_truth} / {r.role or '-'}",
+            f"{mark(r.tempo_ok)} {r.tempo_truth:.0f} / {r.tempo or 0:.1f}{octave}",
+            f"{mark(r.key_ok)} {r.key_truth} / {r.key or '-'}",
+            f"{mark(r.mood_ok)} {', '.join(r.moods_truth)} / {', '.join(r.moods)}",
+        )
+    out.print(table)
+    n = max(1, len(track_rows))
+    out.print(
+        f"tempo {sum(r.tempo_ok for r in track_rows)}/{n} "
+        f"(+{sum(r.tempo_octave and not r.tempo_ok for r in track_rows)} octave), "
+        f"key {sum(r.key_ok for r in track_rows)}/{n}, role {sum(r.role_ok for r in track_rows)}"
+        f"/{n}, mood {sum(r.mood_ok for r in track_rows)}/{n}"
+    )
+    table = Table(title="cues in every episode, against the ground truth", show_edge=False)
+    for c in ("episode", "true cues", "found", "matched", "P", "R", "F1", "start err", "end err"):
+        table.add_column(c)
+    for c in cue_rows:
+        table.add_row(
+            c.episode,
+            str(c.truth),
+            str(c.found),
+            str(c.matched),
+            f"{c.precision:.2f}",
+            f"{c.recall:.2f}",
+            f"{c.f1:.2f}",
+            f"{c.start_error_median:.2f} s",
+            f"{c.end_error_median:.2f} s",
+        )
+    out.print(table)
+    out.print(
+        "next: heartsong --library "
+        f"{library_path} show 'Where the Light Falls' | cues | arc 1 -o arc.png"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

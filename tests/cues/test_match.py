@@ -129,3 +129,23 @@ def test_parameter_errors(index):
         find_cues(index, np.zeros(100, np.float32), sr=SR, min_votes=1)
     with pytest.raises(ParameterError, match="top"):
         identify(index, np.zeros(100, np.float32), sr=SR, top=0)
+
+
+def test_cue_under_loud_dialogue_is_verified_not_voted(index, tracks):
+    # Music 8 dB under the dialogue over its span: the cue is verified, extended and
+    # bounded by the peak-contrast test against the track's stored peaks.
+    y = tracks[100][SR * 5 : SR * 35]
+    talk = synth.speech(21, duration=50.0, sr=SR)
+    level = float(np.sqrt(np.mean(y**2))) / 0.1 * 10 ** (8 / 20)
+    ep = mix(50.0, [(10.0, y, 0.0, 0, 0)], noise=level * talk)
+    cues = find_cues(index, ep, sr=SR)
+    assert [c.track_id for c in cues] == [100]
+    assert cues[0].start == pytest.approx(10.0, abs=1.5)
+    assert cues[0].end == pytest.approx(40.0, abs=1.5)
+    assert cues[0].track_start == pytest.approx(5.0 + (cues[0].start - 10.0), abs=0.2)
+    assert cues[0].confidence > 0.5
+
+
+def test_seed_parameters_are_checked(index):
+    with pytest.raises(ParameterError, match="seed_votes"):
+        find_cues(index, np.zeros(100, np.float32), sr=SR, seed_votes=2)

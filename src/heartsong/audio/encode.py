@@ -99,13 +99,16 @@ def write(
     layout = "mono" if data.shape[0] == 1 else "stereo"
     p.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with av.open(str(p), mode="w", format=fmt) as container:
+        # bitexact: no random container ids or encoder stamps, so same input = same bytes.
+        with av.open(str(p), mode="w", format=fmt, options={"fflags": "+bitexact"}) as container:
             if tags:
                 container.metadata.update({str(k): str(v) for k, v in tags.items()})
             ast: Any = container.add_stream(codec or acodec, rate=out_sr)
             ast.layout = layout
+            opts = {"flags": "+bitexact"}
             if (codec or acodec) == "vorbis":
-                ast.codec_context.options = {"strict": "experimental"}
+                opts["strict"] = "experimental"
+            ast.codec_context.options = opts
             rate = bit_rate or default_rate
             if rate:
                 ast.bit_rate = int(rate)
@@ -113,6 +116,7 @@ def write(
             if video:
                 vst = container.add_stream(_VIDEO_CODEC[ext], rate=2)
                 vst.width, vst.height, vst.pix_fmt = 64, 36, "yuv420p"
+                vst.codec_context.options = {"flags": "+bitexact"}
             _encode_audio(container, ast, data, int(sr), out_sr, layout)
             if vst is not None:
                 _encode_video(container, vst, data.shape[1] / sr)

@@ -30,7 +30,7 @@ import numpy as np
 
 from heartsong.cues.fingerprint import StreamChunk, fingerprint_stream
 from heartsong.cues.index import FingerprintIndex
-from heartsong.cues.refine import extend, presence, quality
+from heartsong.cues.refine import extend, presence, significance
 from heartsong.errors import ParameterError
 
 __all__ = ["Cue", "Identification", "find_cues", "identify", "mark_overlaps"]
@@ -39,9 +39,11 @@ __all__ = ["Cue", "Identification", "find_cues", "identify", "mark_overlaps"]
 _WIN = 256  # 4.1 s windows
 _OBIN = 16  # 0.26 s diagonal-offset cells
 _PBIN = 3.0  # pitch-offset cells (bands of 50 cents)
-_PMAX = 4.6  # |pitch offset| searched: ±230 cents covers ±100 cents pitch + ±3 % speed
+_PMAX = 3.0  # |pitch offset| searched (bands): ±150 cents covers ±100 cents pitch and ±3 % speed
 _STRETCH = np.arange(0.94, 1.0601, 0.004)  # episode time per track time
 _CHUNK_FRAMES = 15 * _WIN  # 61.4 s: chunks hold whole windows
+_WEAK_EXTRA_Z = 4.0  # extra z-score a candidate below min_score must reach
+_EXTEND_SECONDS = 60.0  # how far verification looks beyond a candidate's matched core
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,8 @@ def _coarse_keep(track: np.ndarray, tq: np.ndarray, tr: np.ndarray, p: np.ndarra
     """Mask of hits lying in a cell with at least ``min_votes`` hits (any of 4 staggered grids)."""
     w = (tq // _WIN).astype(np.int64)
     keep = np.zeros(tq.size, bool)
-    size = 1 << 22
+    # Table about 4x the hits: collisions stay rare and the counts stay cache-sized.
+    size = 1 << max(16, int(tq.size * 4).bit_length())
     for oo in (0.0, _OBIN / 2):
         o = np.floor((tr - tq + oo) / _OBIN).astype(np.int64)
         for po in (0.0, _PBIN / 2):
@@ -141,6 +144,22 @@ def _coarse_keep(track: np.ndarray, tq: np.ndarray, tr: np.ndarray, p: np.ndarra
     return keep
 
 
+def _window_counts(cols: np.ndarray, width: float) -> np.ndarray:
+    """For each column (sorted ascending), how many values lie in ``[v, v + width]``.
+
+    One ``searchsorted`` over all columns at once: each column is lifted by a
+    multiple of a span larger than any column's range, so the flattened array
+    stays sorted and windows never cross columns.
+    """
+    n, k = cols.shape
+    if n == 0:
+        return np.zeros((0, k), np.int64)
+    lift = float(cols[-1].max() - cols[0].min()) + 2 * width + 1.0
+    flat = (cols.T + (np.arange(k) * lift)[:, None]).ravel()
+    upto = np.searchsorted(flat, flat + width, "right").reshape(k, n).T
+    return upto - (np.arange(n)[:, None] + (np.arange(k) * n)[None, :])
+
+
 def _fine(track: int, window: int, tq: np.ndarray, tr: np.ndarray, p: np.ndarray,
           min_votes: int) -> _Detection | None:
     """Best line through the hits of one cell: stretch grid x offset histogram."""
@@ -148,9 +167,7 @@ def _fine(track: int, window: int, tq: np.ndarray, tr: np.ndarray, p: np.ndarray
     u = tr[:, None] - (tq[:, None] - centre) / _STRETCH[None, :]
     us = np.sort(u, axis=0)
     # Tightest cluster: most hits within 3 frames, per stretch value.
-    upto = np.stack([np.searchsorted(us[:, k], us[:, k] + 3.0, "right")
-                     for k in range(_STRETCH.size)], axis=1)
-    cnt = upto - np.arange(us.shape[0])[:, None]
+    cnt = _window_counts(us, 3.0)
     best = cnt.max(axis=0)
     top = best.max()
     if top < min_votes:
@@ -216,9 +233,7 @@ def _fit(ch: _Chain) -> tuple[float, float, float, np.ndarray, np.ndarray]:
         ref = float(np.median(tr))
         b = tq[:, None] - grid[None, :] * (tr[:, None] - ref)
         bs = np.sort(b, axis=0)
-        upto = np.stack([np.searchsorted(bs[:, k], bs[:, k] + 4.0, "right")
-                         for k in range(grid.size)], axis=1)
-        cnt = upto - np.arange(bs.shape[0])[:, None]
+        cnt = _window_counts(bs, 4.0)
         best = cnt.max(axis=0)
         cands = np.nonzero(best == best.max())[0]
         k = int(cands[np.argmin(np.abs(grid[cands] - 1.0))])
@@ -328,6 +343,9 @@ def find_cues(
     min_quality: float = 2.0,
     refine: bool = True,
     name: str | None = None,
+    min_significance: float = 6.0,
+    seed_votes: int | None = None,
+    seed_score: int | None = None,
 ) -> list[Cue]:
     """Find every cue of an indexed track in an episode.
 
@@ -351,9 +369,18 @@ def find_cues(
     min_quality : float
         Mean peak contrast (dB) the aligned track must show over the cue (with ``refine``).
     refine : bool
-        Refine boundaries and estimate gain from the reference's peaks.
+        Refine boundaries and estimate gain from the reference's peaks, and verify each
+        candidate with them. Without it, ``min_votes``/``min_score`` alone decide.
     name : str, optional
         Stored in each cue's ``episode`` (defaults to the file name for paths).
+    min_significance : float
+        With ``refine``: z-score the aligned track's peak contrast must reach over the cue
+        (chance alignments score about N(0, 1); see :func:`heartsong.cues.refine.significance`).
+    seed_votes, seed_score : int, optional
+        With ``refine``, the (lower) hash thresholds a *candidate* needs before that
+        verification; default ``min(min_votes, 3)`` and ``min(min_score, 4)``. Weak hash
+        evidence is enough to propose a cue under heavy dialogue, because the verification,
+        not the hash count, decides.
 
     Returns
     -------
@@ -370,7 +397,12 @@ def find_cues(
     >>> [(c.track_id, round(c.start), round(c.track_start)) for c in find_cues(idx, ep, sr=8000)]
     [(1, 5, 10)]
     """
-    for pname, v in (("min_votes", min_votes), ("min_score", min_score)):
+    if seed_votes is None:
+        seed_votes = min(min_votes, 3) if refine else min_votes
+    if seed_score is None:
+        seed_score = min(min_score, 4) if refine else min_score
+    for pname, v in (("min_votes", min_votes), ("min_score", min_score),
+                     ("seed_votes", seed_votes), ("seed_score", seed_score)):
         if not isinstance(v, int) or v < 3:
             raise ParameterError(pname, f"must be an integer >= 3, got {v!r}")
     if not max_gap >= 0:
@@ -388,45 +420,93 @@ def find_cues(
     spec_parts: list[np.ndarray] = []
     nframes = 0
     for ch in chunks:
-        dets.extend(_detect_chunk(index, ch, min_votes))
+        dets.extend(_detect_chunk(index, ch, seed_votes))
         if refine:
             # Episode spectrogram kept as uint8 (0.5 dB steps): 27 MB per hour.
             spec_parts.append(np.clip((ch.spectrogram + 100.0) * 2.0, 0, 255).astype(np.uint8))
         nframes = ch.frame0 + ch.spectrogram.shape[0]
     S = (np.concatenate(spec_parts).astype(np.float32) / 2.0 - 100.0) if spec_parts else None
     fs = cfg.frame_seconds
-    cues = []
+    cands = []
     for slope, intercept, pitch, tq, _tr, chain in _merge(_chain(dets, max_gap / fs), max_gap / fs):
         score = int(tq.size)
-        if score < min_score:
+        if score < (seed_score if refine else min_score):
             continue
         lo, hi = float(tq.min()), float(tq.max()) + cfg.max_span / 2
-        gain, qual = 0.0, math.nan
-        if refine and S is not None:
-            lo, hi, gain, qual = _refine(index, chain.track, S, slope, intercept, pitch, lo, hi)
-            if qual < min_quality:
-                continue
         # A cue cannot extend past either end of the track.
         t_begin = intercept
         t_end = slope * index.duration(chain.track) / fs + intercept
+        gain, z = 0.0, math.nan
+        if refine and S is not None:
+            # Weak hash evidence (a candidate under heavy dialogue, or a chance alignment
+            # with other music) must be confirmed by clearly stronger audible evidence.
+            need = min_significance + (_WEAK_EXTRA_Z if score < min_score else 0.0)
+            lo, hi, gain, qual, z = _refine(index, chain.track, S, slope, intercept, pitch, lo,
+                                            hi, t_begin, t_end, need)
+            if qual < min_quality or z < need:
+                continue
+        elif score < min_score:
+            continue
         lo, hi = max(lo, t_begin, 0.0), min(hi, t_end, float(nframes))
+        cands.append((chain.track, lo, hi, slope, intercept, pitch, gain, score, z))
+    cues = []
+    for track, lo, hi, slope, intercept, pitch, gain, score, z in _union_same_line(cands, fs):
         if (hi - lo) * fs < min_duration:
             continue
+        conf = _confidence(score, (hi - lo) * fs) if math.isnan(z) else _z_confidence(z)
         cues.append(
             Cue(
-                track_id=chain.track,
+                track_id=track,
                 start=round(lo * fs, 3),
                 end=round(hi * fs, 3),
                 track_start=round(max(0.0, (lo - intercept) / slope) * fs, 3),
                 tempo=round(1.0 / slope, 4),
                 pitch_cents=round(pitch * 1200.0 / cfg.bins_per_octave, 1),
                 gain_db=round(gain, 1),
-                confidence=round(_confidence(score, (hi - lo) * fs), 3),
+                confidence=round(conf, 3),
                 score=score,
                 episode=name,
             )
         )
     return mark_overlaps(_drop_shadows(cues))
+
+
+def _z_confidence(z: float) -> float:
+    # Chance alignments score z ~ N(0, 1); the default acceptance is z >= 6.
+    return float(np.clip(1.0 - np.exp(-max(z - 3.0, 0.0) / 5.0), 0.0, 1.0))
+
+
+def _union_same_line(cands: list[tuple], fs: float) -> list[tuple]:  # type: ignore[type-arg]
+    """Join candidates of one track on one line whose spans overlap or touch.
+
+    Verification extends every fragment of a cue (split by dialogue or a fade
+    when hashing) to the whole cue, so the fragments come back as copies.
+    """
+    cands = sorted(cands, key=lambda c: (c[0], c[1]))
+    out: list[list] = []  # type: ignore[type-arg]
+    for c in cands:
+        track, lo, hi, slope, intercept = c[:5]
+        for o in out:
+            if o[0] != track or lo > o[2] + 2.0 / fs or hi < o[1] - 2.0 / fs:
+                continue
+            mid = 0.5 * (max(lo, o[1]) + min(hi, o[2]))
+            pos_a = (mid - intercept) / slope
+            pos_b = (mid - o[4]) / o[3]
+            if abs(pos_a - pos_b) * fs <= 0.5 and abs(c[5] - o[5]) <= 1.0:
+                c_strong = (c[8] if not math.isnan(c[8]) else c[7]) > (
+                    o[8] if not math.isnan(o[8]) else o[7])
+                strong, weak = (c, tuple(o)) if c_strong else (tuple(o), c)
+                inter = min(hi, o[2]) - max(lo, o[1])
+                if inter > 0.5 * (weak[2] - weak[1]):
+                    # Mostly the same span: the stronger candidate's edges are the better.
+                    a, b = strong[1], strong[2]
+                else:  # fragments of one cue: their union
+                    a, b = min(lo, o[1]), max(hi, o[2])
+                o[:] = [track, a, b, *strong[3:7], max(c[7], o[7]), max(c[8], o[8])]
+                break
+        else:
+            out.append(list(c))
+    return [tuple(o) for o in out]
 
 
 def _drop_shadows(cues: list[Cue]) -> list[Cue]:
@@ -485,19 +565,35 @@ def _detect_chunk(index: FingerprintIndex, ch: StreamChunk, min_votes: int) -> l
 
 
 def _refine(index: FingerprintIndex, track: int, S: np.ndarray, slope: float, intercept: float,
-            pitch: float, lo: float, hi: float) -> tuple[float, float, float, float]:
+            pitch: float, lo: float, hi: float, t_begin: float, t_end: float,
+            need: float = 0.0) -> tuple[float, float, float, float, float]:
+    """Extend ``[lo, hi)`` to where the aligned track is audible; gain, quality, z-score."""
     fs = index.config.frame_seconds
-    margin = int(12.0 / fs)  # look up to 12 s beyond the matched core (long fades)
-    pres = presence(S, 0, index.peaks(track), slope=slope, intercept=intercept, pitch=pitch,
-                    lo=int(lo) - margin, hi=int(hi) + margin)
-    q = quality(pres, lo, hi)
+    peaks = index.peaks(track)
+    if need > 0:
+        # Cheap first look at the matched core and 8 s around it: a chance alignment
+        # shows nothing there, and most candidates stop here.
+        pad = int(8.0 / fs)
+        pre = presence(S, 0, peaks, slope=slope, intercept=intercept, pitch=pitch,
+                       lo=int(max(lo - pad, t_begin - 2)), hi=int(min(hi + pad, t_end + 2)))
+        q0, z0 = significance(pre, lo - pad, hi + pad)
+        if z0 < 0.5 * need:
+            return lo, hi, 0.0, q0, z0
+    # Look far beyond the matched core (long fades, whole cues under dialogue where
+    # only a few hashes survived), but not past the track's ends on this line.
+    margin = int(_EXTEND_SECONDS / fs)
+    a0 = int(max(lo - margin, t_begin - 2))
+    b0 = int(min(hi + margin, t_end + 2))
+    pres = presence(S, 0, peaks, slope=slope, intercept=intercept, pitch=pitch,
+                    lo=a0, hi=max(b0, a0 + 1))
     new_lo, new_hi = extend(pres, lo, hi)
+    qual, z = significance(pres, new_lo, new_hi)
     a = int((new_lo - pres.start_frame) // 16)
     b = int((new_hi - pres.start_frame) // 16) + 1
     g = pres.gain[max(a, 0) : max(b, 0)]
     g = g[np.isfinite(g)]
     gain = float(np.median(g)) if g.size else 0.0
-    return new_lo, new_hi, gain, q
+    return new_lo, new_hi, gain, qual, z
 
 
 def identify(
