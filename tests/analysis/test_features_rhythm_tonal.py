@@ -50,6 +50,27 @@ def test_tempo_on_drum_pattern(bpm, features_of):
                                  pytest.approx(t.bpm * 2, rel=0.01))
 
 
+@pytest.mark.parametrize(
+    ("bpm", "kw"),
+    [(152.0, {"density": 4, "drums": True, "instrument": "strings"}),  # busy: not 76
+     (64.0, {"density": 1, "drums": False, "instrument": "piano"})],   # sparse: not 128
+)
+def test_tempo_octave_follows_note_density(bpm, kw, features_of):
+    y = render(Piece(bpm=bpm, bars=max(4, int(24 / (240 / bpm))), seed=2, **kw))
+    t = estimate_tempo(features_of(y))
+    assert abs(t.bpm - bpm) / bpm < 0.04
+
+
+def test_density_prior_prefers_one_to_two_notes_per_beat():
+    from heartsong.analysis.rhythm import _density_prior
+
+    # 6 notes/s: 144 BPM (2.5 per beat) beats 72 BPM (5 per beat).
+    assert _density_prior(144.0, 6.0) > _density_prior(72.0, 6.0)
+    # 1 note/s: 60 BPM (1 per beat) beats 120 BPM (0.5 per beat).
+    assert _density_prior(60.0, 1.0) > _density_prior(120.0, 1.0)
+    assert _density_prior(102.0, 2.89) == pytest.approx(1.0, abs=1e-3)
+
+
 def test_tempo_of_noise_has_low_confidence(features_of):
     rng = np.random.default_rng(1)
     y = (0.1 * rng.standard_normal(SR * 15)).astype(np.float32)

@@ -42,6 +42,38 @@ def test_mapping_picks_expected_top_mood(inputs, expected):
     assert top(inputs) in expected
 
 
+def _scores(**kw) -> dict[str, float]:
+    return {s.name: s.score for s in score_moods(MoodInputs(**kw))}
+
+
+def test_romance_needs_expressive_swells():
+    warm = dict(valence=0.55, energy=0.3, bpm=76, tempo_confidence=0.9, mode="major",
+                key_confidence=0.9, key_clarity=0.9, onset_rate=1.5, intensity_mean=0.4)
+    flat = _scores(**warm, loudness_range=1.5)
+    swelling = _scores(**warm, loudness_range=8.0)
+    assert swelling["romantic"] > flat["romantic"] + 0.1
+    assert top(MoodInputs(**warm, loudness_range=1.5)) != "romantic"
+    assert flat["calm/tender"] > swelling["calm/tender"]
+
+
+def test_ostinato_reads_tense_and_slow_lament_reads_sad():
+    dark = dict(valence=0.18, energy=0.34, tempo_confidence=0.95, mode="minor",
+                key_confidence=0.7, onset_rate=2.0)
+    assert top(MoodInputs(**dark, bpm=100, key_clarity=0.6, loudness_range=5.0)) == \
+        "tense/suspense"
+    assert top(MoodInputs(**dark, bpm=62, key_clarity=0.85, loudness_range=11.0)) in {
+        "tear-jerker", "melancholic/longing"}
+
+
+def test_action_needs_speed_and_energy():
+    fast = _scores(valence=0.3, energy=0.5, bpm=150, tempo_confidence=0.95, mode="minor",
+                   key_confidence=0.8, key_clarity=0.8, onset_rate=5.0)
+    slow = _scores(valence=0.3, energy=0.5, bpm=70, tempo_confidence=0.95, mode="minor",
+                   key_confidence=0.8, key_clarity=0.8, onset_rate=5.0)
+    assert max(fast, key=fast.get) == "action"
+    assert slow["action"] < fast["action"] - 0.2
+
+
 def test_reason_quotes_the_numbers():
     s = {m.name: m for m in score_moods(MoodInputs(valence=0.12, energy=0.2, bpm=60,
                                                    tempo_confidence=0.9, mode="minor",
@@ -89,3 +121,37 @@ def test_role_from_audio():
                                       instrumentalness=0.1, bpm=70, tempo_confidence=0.9,
                                       key_clarity=0.8))
     assert ballad.name == "ballad"
+
+
+def _gentle(duration: float, **kw) -> RoleInputs:
+    base = dict(energy=0.3, valence=0.55, duration=duration, instrumentalness=0.9, bpm=76,
+                tempo_confidence=0.95, mode="major", key_clarity=0.9, intensity_mean=0.45)
+    return RoleInputs(**{**base, **kw})
+
+
+def test_tender_cue_is_not_a_love_theme_unless_featured():
+    moods = {"romantic": 0.9, "calm/tender": 0.8, "nostalgic": 0.85}
+    cue = classify_role(_gentle(100.0, moods=moods))
+    assert cue.name == "ambient/score cue" and "cue length" in cue.reason
+    song = classify_role(_gentle(190.0, moods=moods))
+    assert song.name == "love theme" and "song length" in song.reason
+    titled = classify_role(_gentle(100.0, moods=moods, title="Love Theme"))
+    assert titled.name == "love theme"
+    sung = classify_role(_gentle(100.0, moods=moods, instrumentalness=0.1))
+    assert sung.name == "love theme" and "vocals" in sung.reason
+
+
+def test_sad_slow_song_is_a_ballad_and_sad_cue_is_score():
+    moods = {"tear-jerker": 0.95, "melancholic/longing": 0.9, "tense/suspense": 0.6}
+    kw = dict(moods=moods, valence=0.15, mode="minor", bpm=64)
+    assert classify_role(_gentle(180.0, **kw)).name == "ballad"
+    assert classify_role(_gentle(105.0, **kw)).name == "ambient/score cue"
+
+
+def test_big_major_driving_piece_is_an_anthem():
+    moods = {"triumphant/epic": 0.75, "hopeful/uplifting": 0.85, "playful": 0.8,
+             "romantic": 0.4}
+    r = classify_role(_gentle(115.0, moods=moods, energy=0.5, valence=0.7, bpm=128))
+    assert r.name == "anthem" and "triumphant" in r.reason
+    quiet = classify_role(_gentle(115.0, moods=moods, energy=0.33, valence=0.7, bpm=100))
+    assert quiet.name == "ambient/score cue"

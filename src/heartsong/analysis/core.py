@@ -267,11 +267,11 @@ def _assemble(pipe: _Pipeline, *, title: str | None, warnings: list[str]) -> Tra
     if pipe.sr < 16000:
         warnings.append(f"sample rate {pipe.sr} Hz: nothing above {pipe.sr // 2} Hz, so "
                         "brightness and emotion are less reliable")
-    tempo = estimate_tempo(f)
+    rate = onset_rate(f)
+    tempo = estimate_tempo(f, onset_rate=rate)
     key = estimate_key(f)
     loud = pipe.meter.result()
     structure = analyze_structure(f)
-    rate = onset_rate(f)
     emotion = fuse_emotion(f, tempo, key, raw, rate)
     if tempo.confidence < 0.3:
         warnings.append(f"no clear pulse (tempo confidence {tempo.confidence:.2f})")

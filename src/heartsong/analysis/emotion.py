@@ -58,6 +58,8 @@ import numpy as np
 
 from heartsong.analysis.features import CHROMA_HOP, HOP, Features
 from heartsong.analysis.result import Curve, Emotion, Key, ModelOutputs, Tempo, rnd
+from heartsong.analysis.rhythm import onset_frames as _onset_frames
+from heartsong.analysis.rhythm import onset_rate
 from heartsong.errors import HeartsongError
 
 __all__ = [
@@ -67,6 +69,7 @@ __all__ = [
     "VibenetModel",
     "fuse_emotion",
     "load_vibenet",
+    "onset_rate",
 ]
 
 EMOTION_WINDOW = 6.0
@@ -275,24 +278,6 @@ def musical_evidence(f: Features, tempo: Tempo, key: Key, onset_rate: float,
         vv.append(v)
     e_t, v_t = parts(slice(0, f.n_frames), onset_rate, None)
     return Evidence(np.array(ev), np.array(vv), e_t, v_t)
-
-
-def _onset_frames(f: Features) -> np.ndarray:
-    import librosa
-
-    o = f.onset_env.astype(np.float64)
-    if o.shape[0] < 3 or not np.any(o > 0):
-        return np.zeros(0, dtype=int)
-    # Gate out onsets in (near) silence.
-    loud = f.rms > 10 ** (-50 / 20)
-    on = librosa.onset.onset_detect(onset_envelope=o, sr=f.sr, hop_length=f.hop, units="frames",
-                                    backtrack=False)
-    return np.asarray([i for i in on if loud[min(i, loud.shape[0] - 1)]], dtype=int)
-
-
-def onset_rate(f: Features) -> float:
-    """Detected note onsets per second over the whole track."""
-    return float(_onset_frames(f).shape[0] / max(f.duration, 1e-3))
 
 
 def fuse_emotion(f: Features, tempo: Tempo, key: Key, raw_windows: np.ndarray,

@@ -203,16 +203,24 @@ class FeatureExtractor:
         p = self._parts
 
         def cat(key: str, n: int, axis: int) -> np.ndarray:
-            arr = np.concatenate(p[key], axis=axis) if p[key] else None
-            if arr is None:
+            parts = p.pop(key)  # dropped as soon as joined: a film's features are big
+            if parts:
+                arr = np.concatenate(parts, axis=axis)
+            else:
                 shape = (N_MELS, 0) if key == "mel" else ((12, 0) if axis == 1 else (0,))
                 arr = np.zeros(shape, dtype=np.float32)
-            return arr[..., :n].astype(np.float32)
+            del parts
+            return np.ascontiguousarray(arr[..., :n], dtype=np.float32)
 
         mel_db = cat("mel", n_a, 1)
-        mel_db = np.maximum(mel_db, _FLOOR_DB)
-        flux = np.maximum(0.0, np.diff(mel_db, axis=1)).mean(axis=0)
-        onset = np.concatenate([[0.0], flux]).astype(np.float32)
+        np.maximum(mel_db, _FLOOR_DB, out=mel_db)
+        # Spectral flux in chunks, so a three-hour film needs no full-size temporaries.
+        onset = np.zeros(mel_db.shape[1], dtype=np.float32)
+        step = 1 << 16
+        for a in range(0, max(0, mel_db.shape[1] - 1), step):
+            d = np.diff(mel_db[:, a : a + step + 1], axis=1)
+            np.maximum(d, 0.0, out=d)
+            onset[a + 1 : a + 1 + d.shape[1]] = d.mean(axis=0)
         return Features(
             mel_db=mel_db,
             rms=cat("rms", n_a, 0),

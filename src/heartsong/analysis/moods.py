@@ -4,31 +4,46 @@ Mapping
 -------
 Every mood is a weighted mean of soft memberships ("cues"); each cue is a number from the
 analysis passed through a ramp. V = valence, E = energy (fused, 0..1), bpm = tempo,
-major/minor = mode (scaled by key confidence), I = intensity curve, LRA = loudness range,
-acoustic/instrumental = vibenet likelihoods (0.5 when unknown), perc = onset rate.
+major/minor = mode (scaled by key confidence), I = intensity curve, LRA = loudness range
+(LU), onsets = detected note onsets per second, acoustic = vibenet's acousticness (0.5
+when unknown), clarity = tonal clarity (correlation with the best key profile).
+
+The fused energy scale is absolute, not per album: about 0.2 is a soft solo piano,
+0.3-0.35 a gentle ensemble, 0.45-0.55 a loud, fast, drum-driven cue (orchestral albums
+are mastered around -14 to -18 LUFS, so film-score energies sit lower than pop). "High
+energy" therefore ramps up from 0.36 to 0.52 and "low energy" falls from 0.28 to 0.42.
 
 =====================  ======================================================================
-mood                   cues (weight)
+mood                   cues (weight); the first two are *essential* (see below)
 =====================  ======================================================================
-tear-jerker            low V (3), low-mid E (2), minor (2), slow < 90 (1.5), swells: builds
-                       or LRA > 6 (1.5)
-romantic               mid-high V 0.45–0.75 (2.5), low-mid E (2), major (1.5), slow-moderate
-                       60–105 bpm (1.5), legato / few onsets (1), acoustic (1)
-melancholic/longing    low V (3), low E (2.5), minor (2), slow (1)
-nostalgic              mid V 0.35–0.65 (2.5), low-mid E (2), mode ambiguous or major with
-                       minor colour (1.5), acoustic (1.5), moderate 70–110 bpm (1)
-hopeful/uplifting      mid-high V (3), mid E 0.4–0.75 (2), major (2), rising: builds or late
-                       intensity > early (1.5)
-triumphant/epic        high E (3), V >= 0.5 (2), major (1.5), loud peaks (I max) (1.5),
-                       wide dynamics / builds (1.5)
-tense/suspense         low V (2.5), mid E 0.25–0.65 (2), weak tonality (low key clarity) (2),
-                       minor (1), weak pulse (1)
-action                 high E (3), fast > 120 bpm (2.5), percussive (onset rate) (2),
-                       clear pulse (1)
-calm/tender            low E (3.5), V >= 0.45 (2), soft (low intensity) (1.5), slow (1.5)
-playful                high V (3), mid-high E (2), staccato / many onsets (2), major (1.5),
-                       moderate-fast 100–160 bpm (1)
+tear-jerker            low V < 0.3 (3), gentle E (2), minor (1.5), slow < 75-95 bpm (1.5),
+                       swells: builds or LRA 6-12 (2), legato: < 2.5-4.5 onsets/s (1)
+romantic               warm V 0.5-0.72 (2.5), expressive swells: builds or LRA 3-7 (2),
+                       gentle E (2), major (1.5), unhurried 60-88 bpm (1.5), legato (1),
+                       acoustic (0.5)
+melancholic/longing    low V < 0.25-0.45 (3), low E (2.5), minor (2), slow (1), legato (1)
+nostalgic              bittersweet V 0.4-0.6 (2.5), gentle E (2), mode ambiguous or major with
+                       minor colour (1.5), acoustic (1.5), moderate 72-105 bpm (1)
+hopeful/uplifting      bright V > 0.45-0.65 (3), lifting E 0.38-0.6 (2), major (2), rising:
+                       builds or late intensity > early (1.5), moving 95-140 bpm (1)
+triumphant/epic        high E (3), V > 0.4-0.6 (2), major (1.5), loud peaks: I max
+                       0.45-0.65 (1.5), builds / wide dynamics (1.5)
+tense/suspense         dark V < 0.3-0.5 (2.5), restrained E 0.25-0.5 (2), unclear tonality:
+                       clarity < 0.55-0.85 (2), minor (1), restless: a walking-to-quick
+                       84-130 bpm pulse (an ostinato) or no clear pulse (1.5)
+action                 high E (3), fast > 110-140 bpm (2.5), percussive > 2.5-5.5 onsets/s
+                       (2), driving (clear) pulse (1)
+calm/tender            low E (3.5), V > 0.35-0.5 (2), soft: mean I < 0.35-0.55 (1.5), slow
+                       (1.5), steady dynamics: LRA < 4-9 (1), sparse: < 2-4 onsets/s (1)
+playful                cheerful V > 0.5-0.7 (3), lively E 0.4-0.7 (2), bouncy: > 2-4.5
+                       onsets/s (2), major (1.5), moderate-fast 100-150 bpm (1)
 =====================  ======================================================================
+
+Score = weighted mean x (0.6 + 0.4 x the smaller of the two essential cues): one essential
+cue flatly contradicting (x ~ 0) costs more than averaging would. In musical terms:
+sadness needs low valence, romance needs warmth *and* expressive swells (a gentle major
+piece with flat dynamics reads calm or nostalgic rather than romantic), action needs
+energy *and* speed, playfulness needs cheer *and* a lively energy.
 
 The reason names the three cues that pulled the score up most, with their numbers.
 
@@ -115,30 +130,43 @@ def _cues(m: MoodInputs) -> dict[str, list[Cue]]:
     bpm = m.bpm if bpm_known else 90.0
     bpm_txt = f"{m.bpm:.0f} BPM" if bpm_known else "no clear pulse"
     ac = 0.5 if m.acousticness is None else m.acousticness
-    swell = max(min(1.0, m.n_builds / 1.0), up(m.loudness_range, 4.0, 10.0))
-    rising = max(up(m.intensity_rise, 0.02, 0.15), min(1.0, m.n_builds / 1.0))
+    builds = min(1.0, m.n_builds / 1.0)
+    swell = max(builds, up(m.loudness_range, 6.0, 12.0))
+    expressive = max(builds, up(m.loudness_range, 3.0, 7.0))
+    rising = max(up(m.intensity_rise, 0.02, 0.15), builds)
+    pulse = up(m.tempo_confidence, 0.4, 0.8)
+    restless = max(band(bpm, 72, 84, 130, 150) * pulse, down(m.tempo_confidence, 0.3, 0.7))
     vt, et = f"valence {v:.2f}", f"energy {e:.2f}"
+    ons = f"{m.onset_rate:.1f} onsets/s"
+    lra = f"LRA {m.loudness_range:.1f} LU, {m.n_builds} builds"
+    gentle = band(e, 0.1, 0.18, 0.38, 0.5)
+    high_e = up(e, 0.36, 0.52)
+    low_e = down(e, 0.28, 0.42)
+    legato = down(m.onset_rate, 2.5, 4.5)
     return {
         "tear-jerker": [
-            (3, down(v, 0.25, 0.5), f"low {vt}"),
-            (2, band(e, 0.1, 0.2, 0.45, 0.65), f"gentle {et}"),
-            (2, minor, key_txt),
-            (1.5, down(bpm, 80, 100), f"slow {bpm_txt}"),
-            (1.5, swell, f"swells (LRA {m.loudness_range:.1f} LU, {m.n_builds} builds)"),
+            (3, down(v, 0.3, 0.5), f"low {vt}"),
+            (2, gentle, f"gentle {et}"),
+            (1.5, minor, key_txt),
+            (1.5, down(bpm, 75, 95), f"slow {bpm_txt}"),
+            (2, swell, f"swells ({lra})"),
+            (1, legato, f"legato ({ons})"),
         ],
         "romantic": [
             (2.5, band(v, 0.35, 0.5, 0.72, 0.85), f"warm {vt}"),
-            (2, band(e, 0.1, 0.2, 0.5, 0.65), f"gentle {et}"),
+            (2, expressive, f"expressive swells ({lra})"),
+            (2, gentle, f"gentle {et}"),
             (1.5, major, key_txt),
-            (1.5, band(bpm, 50, 62, 100, 115), f"unhurried {bpm_txt}"),
-            (1, down(m.onset_rate, 2.0, 5.0), f"legato ({m.onset_rate:.1f} onsets/s)"),
-            (1, ac, f"acoustic sound ({ac:.2f})"),
+            (1.5, band(bpm, 50, 60, 88, 105), f"unhurried {bpm_txt}"),
+            (1, down(m.onset_rate, 1.5, 3.5), f"legato ({ons})"),
+            (0.5, ac, f"acoustic sound ({ac:.2f})"),
         ],
         "melancholic/longing": [
             (3, down(v, 0.25, 0.45), f"low {vt}"),
-            (2.5, down(e, 0.3, 0.5), f"low {et}"),
+            (2.5, down(e, 0.3, 0.45), f"low {et}"),
             (2, minor, key_txt),
-            (1, down(bpm, 85, 110), f"slow {bpm_txt}"),
+            (1, down(bpm, 80, 100), f"slow {bpm_txt}"),
+            (1, legato, f"legato ({ons})"),
         ],
         "nostalgic": [
             (2.5, band(v, 0.3, 0.4, 0.6, 0.7), f"bittersweet {vt}"),
@@ -150,46 +178,51 @@ def _cues(m: MoodInputs) -> dict[str, list[Cue]]:
         ],
         "hopeful/uplifting": [
             (3, up(v, 0.45, 0.65), f"bright {vt}"),
-            (2, band(e, 0.3, 0.45, 0.75, 0.9), f"lifting {et}"),
+            (2, band(e, 0.28, 0.38, 0.6, 0.75), f"lifting {et}"),
             (2, major, key_txt),
-            (1.5, rising, f"rises (late-minus-early intensity {m.intensity_rise:+.2f})"),
+            (1.5, rising, f"rises (late-minus-early intensity {m.intensity_rise:+.2f}, "
+                          f"{m.n_builds} builds)"),
+            (1, band(bpm, 80, 95, 140, 160), f"moving {bpm_txt}"),
         ],
         "triumphant/epic": [
-            (3, up(e, 0.55, 0.8), f"high {et}"),
+            (3, high_e, f"high {et}"),
             (2, up(v, 0.4, 0.6), vt),
             (1.5, major, key_txt),
-            (1.5, up(m.intensity_max, 0.6, 0.85), f"loud peaks (max intensity "
-                                                   f"{m.intensity_max:.2f})"),
-            (1.5, swell, f"builds/dynamics ({m.n_builds} builds, LRA {m.loudness_range:.1f})"),
+            (1.5, up(m.intensity_max, 0.45, 0.65), f"loud peaks (max intensity "
+                                                    f"{m.intensity_max:.2f})"),
+            (1.5, max(builds, up(m.loudness_range, 4.0, 10.0)), f"builds/dynamics ({lra})"),
         ],
         "tense/suspense": [
             (2.5, down(v, 0.3, 0.5), f"dark {vt}"),
-            (2, band(e, 0.15, 0.3, 0.6, 0.75), f"restrained {et}"),
-            (2, down(m.key_clarity, 0.5, 0.8), f"unclear tonality (clarity "
-                                                f"{m.key_clarity:.2f})"),
+            (2, band(e, 0.15, 0.25, 0.5, 0.65), f"restrained {et}"),
+            (2, down(m.key_clarity, 0.55, 0.85), f"unclear tonality (clarity "
+                                                  f"{m.key_clarity:.2f})"),
             (1, minor, key_txt),
-            (1, down(m.tempo_confidence, 0.3, 0.7), f"loose pulse (confidence "
-                                                     f"{m.tempo_confidence:.2f})"),
+            (1.5, restless, f"restless pulse ({bpm_txt}, confidence "
+                            f"{m.tempo_confidence:.2f})"),
         ],
         "action": [
-            (3, up(e, 0.55, 0.8), f"high {et}"),
+            (3, high_e, f"high {et}"),
             (2.5, up(bpm, 110, 140), f"fast {bpm_txt}"),
-            (2, up(m.onset_rate, 3.0, 7.0), f"percussive ({m.onset_rate:.1f} onsets/s)"),
-            (1, up(m.tempo_confidence, 0.4, 0.8), "driving pulse"),
+            (2, up(m.onset_rate, 2.5, 5.5), f"percussive ({ons})"),
+            (1, pulse, f"driving pulse (confidence {m.tempo_confidence:.2f})"),
         ],
         "calm/tender": [
-            (3.5, down(e, 0.25, 0.45), f"low {et}"),
+            (3.5, low_e, f"low {et}"),
             (2, up(v, 0.35, 0.5), vt),
-            (1.5, down(m.intensity_mean, 0.3, 0.55), f"soft (mean intensity "
-                                                      f"{m.intensity_mean:.2f})"),
+            (1.5, down(m.intensity_mean, 0.35, 0.55), f"soft (mean intensity "
+                                                       f"{m.intensity_mean:.2f})"),
             (1.5, down(bpm, 80, 105), f"slow {bpm_txt}"),
+            (1, down(m.loudness_range, 4.0, 9.0), f"steady dynamics (LRA "
+                                                   f"{m.loudness_range:.1f} LU)"),
+            (1, down(m.onset_rate, 2.0, 4.0), f"sparse ({ons})"),
         ],
         "playful": [
-            (3, up(v, 0.55, 0.75), f"cheerful {vt}"),
-            (2, band(e, 0.35, 0.5, 0.8, 0.95), f"lively {et}"),
-            (2, up(m.onset_rate, 2.5, 6.0), f"bouncy ({m.onset_rate:.1f} onsets/s)"),
+            (3, up(v, 0.5, 0.7), f"cheerful {vt}"),
+            (2, band(e, 0.28, 0.4, 0.7, 0.85), f"lively {et}"),
+            (2, up(m.onset_rate, 2.0, 4.5), f"bouncy ({ons})"),
             (1.5, major, key_txt),
-            (1, band(bpm, 90, 105, 150, 170), bpm_txt),
+            (1, band(bpm, 90, 100, 150, 170), bpm_txt),
         ],
     }
 

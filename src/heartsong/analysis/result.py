@@ -37,7 +37,7 @@ __all__ = [
 
 #: Bump when any algorithm change alters stored results (stored results with another
 #: version are stale and get re-analysed).
-ANALYSIS_VERSION = "analysis-1"
+ANALYSIS_VERSION = "analysis-2"
 
 T = TypeVar("T")
 

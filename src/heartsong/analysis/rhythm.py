@@ -9,8 +9,20 @@ Method
 3. Every candidate tempo from 30 to 300 BPM (0.1 BPM steps) is scored by a comb: the mean
    autocorrelation at 1, 2, 3 and 4 beat periods, read between lags by interpolation, so
    the estimate is finer than one frame (23 ms) and a steady pulse outscores a lone lag.
-4. A log-normal prior centred on 110 BPM (sd one octave) picks the metrical level a
-   listener would tap; the other octave is kept as ``alternative_bpm``.
+4. A log-normal prior centred on 130 BPM (sd one octave) times the comb picks the pulse.
+5. The octave (the metrical level a listener would tap) is then chosen among that pulse,
+   its half and its double: the comb autocorrelation alone cannot tell them apart (a
+   pulse at T repeats at 2T, so half tempo scores as high), so each candidate's score
+   (comb x prior) is multiplied by a *note-density* prior: listeners tap where there are
+   between one and two notes per beat (a melody in quarters and eighths). With ``r``
+   detected note onsets per second and ``b`` beats per second, the factor is a
+   log-normal in ``r / b`` centred on 1.7 with a one-octave spread. Dense, busy music
+   (strings sawing in a chase) is therefore heard at the faster level, sparse legato
+   music (a slow ballad, a cello lament) at the slower one. Because this term already
+   pulls sparse music down, the tempo prior sits at 130 BPM rather than the ~110 BPM a
+   prior alone would need (on synthetic pieces, the demo and click tracks this pair
+   resolves more octaves than either term alone). The other octave is kept as
+   ``alternative_bpm``.
 
 Confidence mixes the comb height (how periodic) with the share of windows whose own best
 tempo agrees with the global one up to an octave (how steady).
@@ -37,10 +49,14 @@ from scipy.ndimage import uniform_filter1d
 from heartsong.analysis.features import Features
 from heartsong.analysis.result import Tempo, rnd
 
-__all__ = ["estimate_tempo", "tempo_scores"]
+__all__ = ["estimate_tempo", "onset_frames", "onset_rate", "tempo_scores"]
 
 _BPM_GRID = np.arange(30.0, 300.01, 0.1)
-_PRIOR_CENTRE = 110.0
+_PRIOR_CENTRE = 130.0
+#: Note onsets per beat a listener's tapping level settles on (octave choice), and the
+#: spread of that preference in octaves.
+_NOTES_PER_BEAT = 1.7
+_NOTES_PER_BEAT_SD = 1.0
 _WIN_S = 12.0
 _HOP_S = 4.0
 
@@ -96,6 +112,48 @@ def _comb(ac: np.ndarray, fps: float) -> np.ndarray:
     return score
 
 
+def onset_frames(f: Features) -> np.ndarray:
+    """Frames of detected note onsets (peak picking on the onset envelope), gated to
+    frames above -50 dBFS so noise in near-silence does not count."""
+    import librosa
+
+    o = f.onset_env.astype(np.float64)
+    if o.shape[0] < 3 or not np.any(o > 0):
+        return np.zeros(0, dtype=int)
+    loud = f.rms > 10 ** (-50 / 20)
+    on = librosa.onset.onset_detect(onset_envelope=o, sr=f.sr, hop_length=f.hop, units="frames",
+                                    backtrack=False)
+    return np.asarray([i for i in on if loud[min(i, loud.shape[0] - 1)]], dtype=int)
+
+
+def onset_rate(f: Features) -> float:
+    """Detected note onsets per second over the whole track."""
+    return float(onset_frames(f).shape[0] / max(f.duration, 1e-3))
+
+
+def _density_prior(bpm: float, rate: float) -> float:
+    """Preference for the metrical level with ~1.7 note onsets per beat (see step 5)."""
+    per_beat = max(rate, 1e-3) / (bpm / 60.0)
+    return float(np.exp(-0.5 * (np.log2(per_beat / _NOTES_PER_BEAT) / _NOTES_PER_BEAT_SD) ** 2))
+
+
+def _choose_octave(score: np.ndarray, prior: np.ndarray, best: int, rate: float) -> int:
+    """Grid index of the best of the pulse ``best``, its half and its double (step 5)."""
+    b0 = float(_BPM_GRID[best])
+    cands = []
+    for mult in (0.5, 1.0, 2.0):
+        b = b0 * mult
+        if not _BPM_GRID[0] <= b <= _BPM_GRID[-1]:
+            continue
+        i = int(np.argmin(np.abs(_BPM_GRID - b)))
+        half = max(1, int(round(0.02 * b / 0.1)))  # the comb's own peak within +-2 %
+        lo = max(0, i - half)
+        j = lo + int(np.argmax(score[lo : i + half + 1]))
+        cands.append((max(float(score[j]), 0.0) * float(prior[j])
+                      * _density_prior(float(_BPM_GRID[j]), rate), j))
+    return max(cands)[1] if cands else best
+
+
 def _prior() -> np.ndarray:
     return np.exp(-0.5 * (np.log2(_BPM_GRID / _PRIOR_CENTRE) / 1.0) ** 2)
 
@@ -133,8 +191,12 @@ def _refine(ac: np.ndarray, period: float, fps: float) -> float:
     return 60.0 * fps / (num / den if den else period)
 
 
-def estimate_tempo(f: Features) -> Tempo:
-    """Estimate the global tempo of :class:`Features`; see the module docstring."""
+def estimate_tempo(f: Features, *, onset_rate: float | None = None) -> Tempo:
+    """Estimate the global tempo of :class:`Features`; see the module docstring.
+
+    ``onset_rate`` (note onsets per second, as :func:`onset_rate` gives) is computed when
+    not passed; it only steers the octave choice.
+    """
     a = _accents(f)
     if a.shape[0] < 8 or not np.any(a > 0):
         return Tempo(bpm=0.0, confidence=0.0, alternative_bpm=0.0)
@@ -145,6 +207,12 @@ def estimate_tempo(f: Features) -> Tempo:
     score = _comb(mean_ac, fps)[0]
     prior = _prior()
     best = int(np.argmax(np.maximum(score, 0) * prior))
+    if onset_rate is None:
+        rate = onset_frames(f).shape[0] / max(f.duration, 1e-3)
+    else:
+        rate = float(onset_rate)
+    if rate > 0:
+        best = _choose_octave(score, prior, best, rate)
     bpm = _refine(mean_ac[0], 60.0 * fps / float(_BPM_GRID[best]), fps)
     periodicity = float(np.clip(score[best], 0.0, 1.0))
 
@@ -158,8 +226,11 @@ def estimate_tempo(f: Features) -> Tempo:
     # Steadiness: windows whose own best tempo matches, up to an octave.
     agree = 1.0
     if ac.shape[0] > 1:
-        local = _comb(ac, fps) * prior[None, :]
-        picks = _BPM_GRID[np.argmax(local, axis=1)]
+        # 256 windows at a time: a film has thousands, and each row spans the whole grid.
+        picks = np.concatenate([
+            _BPM_GRID[np.argmax(_comb(ac[i : i + 256], fps) * prior[None, :], axis=1)]
+            for i in range(0, ac.shape[0], 256)
+        ])
         ratio = np.log2(picks / bpm)
         octave_err = np.abs(ratio - np.round(ratio))
         ok = octave_err < np.log2(1.04)
