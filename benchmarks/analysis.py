@@ -248,7 +248,13 @@ except Exception as exc:
 out["seconds"] = time.perf_counter() - t0
 ru = resource.getrusage(resource.RUSAGE_SELF)
 out["cpu_seconds"] = ru.ru_utime + ru.ru_stime
-out["peak_rss_mb"] = ru.ru_maxrss / 1024
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a child would report the
+# benchmark parent's peak; VmHWM belongs to this process's own address space.
+try:
+    hwm = [ln for ln in open("/proc/self/status") if ln.startswith("VmHWM:")]
+    out["peak_rss_mb"] = int(hwm[0].split()[1]) / 1024
+except (OSError, IndexError):
+    out["peak_rss_mb"] = ru.ru_maxrss / 1024
 print(json.dumps(out))
 """
 

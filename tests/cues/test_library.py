@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from heartsong.audio import write
-from heartsong.cues import synth
+from heartsong.cues import FingerprintIndex, synth
+from heartsong.cues.fingerprint import FingerprintConfig
 from heartsong.cues.library import (
     CUES_KIND,
     build_index,
     identify_clip,
+    index_directory,
     library_cues,
     open_index,
     scenes,
@@ -71,6 +74,20 @@ def test_index_is_incremental(world: tuple[Library, Path], music: dict[int, np.n
     # Song 2 now holds Song 4's old audio: it is found there, at the right place.
     hit = identify_clip(lib, _clip(tmp, music[3][SR * 5 : SR * 11]))[0]
     assert hit[1].title == "Song 2" and hit[0].position == pytest.approx(5.0, abs=0.5)
+
+
+def test_index_of_older_fingerprint_settings_is_rebuilt(world: tuple[Library, Path]) -> None:
+    lib, _ = world
+    build_index(lib)
+    # An index left by a heartsong whose fingerprint defaults differed.
+    shutil.rmtree(index_directory(lib))
+    old = FingerprintIndex(index_directory(lib), config=FingerprintConfig(ref_density=9.0))
+    old.add(1, synth.music(1, duration=10, sr=8000), sr=8000)
+    old.save()
+    assert open_index(lib).config != FingerprintConfig()
+    again = build_index(lib)
+    assert (again.added, again.unchanged, again.tracks) == (4, 0, 4)
+    assert open_index(lib).config == FingerprintConfig()
 
 
 def _clip(tmp: Path, y: np.ndarray) -> Path:

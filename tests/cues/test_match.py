@@ -149,3 +149,19 @@ def test_cue_under_loud_dialogue_is_verified_not_voted(index, tracks):
 def test_seed_parameters_are_checked(index):
     with pytest.raises(ParameterError, match="seed_votes"):
         find_cues(index, np.zeros(100, np.float32), sr=SR, seed_votes=2)
+
+
+def test_a_version_sharing_the_music_is_explained_away(tmp_path):
+    from heartsong.cues import FingerprintIndex
+
+    backing = synth.music(41, duration=40, sr=SR)
+    lead = synth.music(42, duration=40, sr=SR)
+    song, karaoke = 0.6 * (backing + lead), 0.6 * backing  # "vocal" and "(Inst.)" versions
+    index = FingerprintIndex(tmp_path / "ix")
+    index.add(1, song, sr=SR)
+    index.add(2, karaoke, sr=SR)
+    index.save()
+    for played, other in ((song, 2), (karaoke, 1)):
+        ep = mix(50.0, [(5.0, played[SR * 5 : SR * 35], -3.0, 0, 0)])
+        cues = find_cues(index, ep, sr=SR)
+        assert [c.track_id for c in cues] == [3 - other], cues

@@ -353,3 +353,28 @@ def test_key_matches_key_profile_estimate(demo: dict[str, Any]) -> None:
 
 def test_generation_time(demo: dict[str, Any]) -> None:
     assert demo["seconds"] < 240
+
+
+def test_demo_cues_are_found_and_scored(demo: dict[str, Any], tmp_path: Path) -> None:
+    # The demo verb's cue steps on the generated folder, scored by heartsong.demo.check.
+    from heartsong.cues.library import build_index, library_cues
+    from heartsong.demo.check import score_cues
+    from heartsong.library import Library
+
+    gt, res = demo["gt"], demo["result"]
+    work = gt["episodes"][0].get("series") or gt["album"]["title"]
+    with Library(tmp_path / "lib.db") as lib:
+        lib.scan([res.album_dir], work=work)
+        lib.scan([res.episodes_dir], work=work, episodes=True)
+        build_index(lib)
+        found, report = library_cues(lib, lib.episodes(work=work), workers=1)
+        assert not report.failed
+        rows = score_cues(lib, gt, found, work=work)
+    assert len(rows) == len(gt["episodes"])
+    truth = sum(r.truth for r in rows)
+    matched = sum(r.matched for r in rows)
+    found_n = sum(r.found for r in rows)
+    # Every album cue of the demo is long and audible: nearly all must be found, and most
+    # of what is found must be true (versions of one song and repeats are the hard part).
+    assert matched >= 0.85 * truth, rows
+    assert matched >= 0.6 * found_n, rows

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -20,6 +21,7 @@ from typing import Any
 
 from heartsong.audio import load
 from heartsong.cues.export import TrackInfo
+from heartsong.cues.fingerprint import FingerprintConfig
 from heartsong.cues.index import FingerprintIndex
 from heartsong.cues.match import Cue, Identification, find_cues, identify
 from heartsong.errors import AudioError, HeartsongError, ParameterError
@@ -42,7 +44,7 @@ __all__ = [
 FINGERPRINT_KIND = "fingerprint"
 CUES_KIND = "cues"
 #: Bump when the matcher's output changes meaning, so stored cue sheets are recomputed.
-MATCHER_VERSION = "cues-1"
+MATCHER_VERSION = "cues-2"
 # Fingerprints are computed at the index's own rate; decoding straight to it is cheapest.
 _FP_SR = 8000
 # Save the index every this many tracks, so a killed build keeps most of its work.
@@ -106,6 +108,12 @@ def build_index(
     IndexReport
     """
     index = open_index(lib)
+    if index.config != FingerprintConfig():
+        # Built by a heartsong with other fingerprint settings: its hashes can never match
+        # a query made with today's, so start again (the index is derived from the tracks,
+        # and the version check below re-fingerprints every one of them).
+        shutil.rmtree(index.directory, ignore_errors=True)
+        index = open_index(lib)
     version = _fingerprint_version(index)
     tracks = lib.tracks()
     report = IndexReport()

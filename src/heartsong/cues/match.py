@@ -30,7 +30,7 @@ import numpy as np
 
 from heartsong.cues.fingerprint import StreamChunk, fingerprint_stream
 from heartsong.cues.index import FingerprintIndex
-from heartsong.cues.refine import extend, presence, significance
+from heartsong.cues.refine import extend, presence, significance, unexplained_significance
 from heartsong.errors import ParameterError
 
 __all__ = ["Cue", "Identification", "find_cues", "identify", "mark_overlaps"]
@@ -44,6 +44,9 @@ _STRETCH = np.arange(0.94, 1.0601, 0.004)  # episode time per track time
 _CHUNK_FRAMES = 15 * _WIN  # 61.4 s: chunks hold whole windows
 _WEAK_EXTRA_Z = 4.0  # extra z-score a candidate below min_score must reach
 _EXTEND_SECONDS = 60.0  # how far verification looks beyond a candidate's matched core
+_FINE_MAX = 384  # hits of one cell used to search its stretch
+_SHADOW_RATIO = 1.5  # a same-track overlap this much weaker than another is its shadow
+_UNEXPLAINED_SHARE = 0.5  # of its z-score a cue must keep on evidence of its own
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,11 @@ def _fine(track: int, window: int, tq: np.ndarray, tr: np.ndarray, p: np.ndarray
           min_votes: int) -> _Detection | None:
     """Best line through the hits of one cell: stretch grid x offset histogram."""
     centre = window * _WIN + _WIN / 2
-    u = tr[:, None] - (tq[:, None] - centre) / _STRETCH[None, :]
+    # A loud cue puts thousands of hits in one cell; an evenly spaced subset finds the
+    # stretch as well (the line holds a fixed share of the hits) at a fraction of the cost.
+    sub = np.linspace(0, tq.size - 1, _FINE_MAX).astype(np.int64) if tq.size > _FINE_MAX \
+        else slice(None)
+    u = tr[sub, None] - (tq[sub, None] - centre) / _STRETCH[None, :]
     us = np.sort(u, axis=0)
     # Tightest cluster: most hits within 3 frames, per stretch value.
     cnt = _window_counts(us, 3.0)
@@ -175,9 +182,13 @@ def _fine(track: int, window: int, tq: np.ndarray, tr: np.ndarray, p: np.ndarray
     # Among equally good stretches prefer the one nearest 1.0 (no evidence of change).
     cands = np.nonzero(best == top)[0]
     k = int(cands[np.argmin(np.abs(_STRETCH[cands] - 1.0))])
-    i = int(np.argmax(cnt[:, k]))
-    u0 = float(np.median(us[i : i + top, k]))
-    inl = np.abs(u[:, k] - u0) <= 2.0
+    uk = tr - (tq - centre) / _STRETCH[k]
+    # The cluster itself over all hits at that stretch.
+    uks = np.sort(uk)
+    cnt_k = _window_counts(uks[:, None], 3.0)[:, 0]
+    i = int(np.argmax(cnt_k))
+    u0 = float(np.median(uks[i : i + int(cnt_k[i])]))
+    inl = np.abs(uk - u0) <= 2.0
     pm = float(np.median(p[inl]))
     inl &= np.abs(p - pm) <= 1.0
     # One vote per distinct (tq, tr) pair: probes of one query triplet are not evidence.
@@ -248,7 +259,9 @@ def _fit(ch: _Chain) -> tuple[float, float, float, np.ndarray, np.ndarray]:
             intercept = float(np.median(tq[ok] - slope * tr[ok]))
     res = tq - (slope * tr + intercept)
     ok = np.abs(res) <= 4.0
-    return slope, intercept, float(np.median(p[ok])), tq[ok], tr[ok]
+    # No inlier at all: the chain's detections disagree (the caller drops it).
+    pitch = float(np.median(p[ok])) if ok.any() else 0.0
+    return slope, intercept, pitch, tq[ok], tr[ok]
 
 
 def _merge(chains: list[_Chain], max_gap_frames: float) -> list[tuple]:  # type: ignore[type-arg]
@@ -257,7 +270,7 @@ def _merge(chains: list[_Chain], max_gap_frames: float) -> list[tuple]:  # type:
     Window-level stretch estimates are noisy, so a tempo-changed cue can break into
     pieces while chaining; the fitted lines of the pieces still agree.
     """
-    fits = [(*_fit(ch), ch) for ch in chains]
+    fits = [f for f in ((*_fit(ch), ch) for ch in chains) if f[3].size]
     merged = True
     while merged:
         merged = False
@@ -274,7 +287,10 @@ def _merge(chains: list[_Chain], max_gap_frames: float) -> list[tuple]:  # type:
             rb = np.median(np.abs(a[3] - (b[0] * a[4] + b[1])))
             if min(ra, rb) <= 6.0 and abs(a[2] - b[2]) <= 1.0:
                 ch = _Chain(a[5].track, sorted(a[5].dets + b[5].dets, key=lambda d: d.window))
-                fits[i : i + 2] = [(*_fit(ch), ch)]
+                joined = (*_fit(ch), ch)
+                if not joined[3].size:
+                    continue
+                fits[i : i + 2] = [joined]
                 merged = True
                 break
     return fits
@@ -449,8 +465,11 @@ def find_cues(
             continue
         lo, hi = max(lo, t_begin, 0.0), min(hi, t_end, float(nframes))
         cands.append((chain.track, lo, hi, slope, intercept, pitch, gain, score, z))
+    cands = _union_same_line(cands, fs)
+    if refine and S is not None:
+        cands = _explain_away(index, S, cands, min_significance, min_score)
     cues = []
-    for track, lo, hi, slope, intercept, pitch, gain, score, z in _union_same_line(cands, fs):
+    for track, lo, hi, slope, intercept, pitch, gain, score, z in cands:
         if (hi - lo) * fs < min_duration:
             continue
         conf = _confidence(score, (hi - lo) * fs) if math.isnan(z) else _z_confidence(z)
@@ -509,6 +528,26 @@ def _union_same_line(cands: list[tuple], fs: float) -> list[tuple]:  # type: ign
     return [tuple(o) for o in out]
 
 
+def _explain_away(index: FingerprintIndex, S: np.ndarray, cands: list[tuple],  # type: ignore[type-arg]
+                  min_significance: float, min_score: int) -> list[tuple]:  # type: ignore[type-arg]
+    """Keep, strongest first, the candidates whose own evidence survives the stronger
+    ones overlapping them (see :func:`heartsong.cues.refine.unexplained_significance`)."""
+    kept: list[tuple] = []  # type: ignore[type-arg]
+    for c in sorted(cands, key=lambda c: -c[8]):
+        track, lo, hi, slope, intercept, pitch, _gain, score = c[:8]
+        others = [(index.peaks(o[0]), (o[3], o[4], o[5])) for o in kept
+                  if min(hi, o[2]) > max(lo, o[1])]
+        if others:
+            need = min_significance + (_WEAK_EXTRA_Z if score < min_score else 0.0)
+            z = unexplained_significance(S, index.peaks(track), line=(slope, intercept, pitch),
+                                         lo=lo, hi=hi, others=others)
+            # Most of its evidence explained by a stronger cue: a version, quote or repeat.
+            if z < max(need, _UNEXPLAINED_SHARE * c[8]):
+                continue
+        kept.append(c)
+    return kept
+
+
 def _drop_shadows(cues: list[Cue]) -> list[Cue]:
     """Drop weak cues that overlap a much stronger cue of the same track.
 
@@ -520,10 +559,12 @@ def _drop_shadows(cues: list[Cue]) -> list[Cue]:
     for c in cues:
         shadow = False
         for d in cues:
-            if d is c or d.track_id != c.track_id or d.score < 3 * c.score:
+            if d is c or d.track_id != c.track_id or d.score < _SHADOW_RATIO * c.score:
                 continue
+            # A track does not cross-fade into itself: any real overlap (more than a
+            # couple of seconds, or most of the weaker cue) marks a shadow.
             inter = min(c.end, d.end) - max(c.start, d.start)
-            if inter > 0.5 * c.duration:
+            if inter > min(2.0, 0.5 * c.duration):
                 shadow = True
                 break
         if not shadow:

@@ -19,7 +19,8 @@ import numpy as np
 
 from heartsong.cues.fingerprint import Peaks
 
-__all__ = ["Presence", "extend", "presence", "quality", "significance"]
+__all__ = ["Presence", "extend", "presence", "quality", "significance",
+           "unexplained_significance"]
 
 # Time resolution of the presence curve (frames of 16 ms: 0.256 s).
 BIN = 16
@@ -50,6 +51,70 @@ def _contrast(S: np.ndarray, t: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, 
     return best, best - side
 
 
+def _evidence(S: np.ndarray, s0: int, ref: Peaks, *, slope: float, intercept: float,
+              pitch: float, lo: float, hi: float) -> tuple[np.ndarray, ...]:
+    """The reference peaks mapped into episode frames ``[lo, hi)``: episode time and band,
+    reference level, episode level, contrast, and contrast over the null (per peak)."""
+    te = slope * ref.t.astype(np.float64) + intercept
+    fe = ref.f.astype(np.float64) + pitch
+    ok = (te >= lo) & (te < hi) & (fe >= 4) & (fe <= S.shape[1] - 5)
+    te, fe, db = te[ok], fe[ok], ref.db[ok]
+    level, c = _contrast(S, te - s0, fe)
+    # Null: the same peaks moved off pitch (±5 and ±8 bands) measure the contrast of
+    # whatever else is there (dialogue harmonics, other music) in the same frames,
+    # with the same upward bias as the max-of-9 statistic above.
+    nulls = []
+    for shift in (-8, -5, 5, 8):
+        fs_ = fe + shift
+        fs_ = np.where((fs_ >= 4) & (fs_ <= S.shape[1] - 5), fs_, fe - shift)
+        nulls.append(_contrast(S, te - s0, fs_)[1])
+    return te, fe, db, level, c, c - np.mean(nulls, axis=0)
+
+
+def unexplained_significance(
+    S: np.ndarray,
+    ref: Peaks,
+    *,
+    line: tuple[float, float, float],
+    lo: float,
+    hi: float,
+    others: list[tuple[Peaks, tuple[float, float, float]]],
+) -> float:
+    """z-score of ``ref`` on ``line`` over episode frames ``[lo, hi)``, counting only the
+    peaks that none of ``others`` (stronger cues, each a track's peaks and its line)
+    puts at the same place (±3 frames, ±1 band).
+
+    Evidence is used once: a version of a song with the same arrangement, a theme that
+    another track quotes, or the same track shifted by a repeat all match the episode
+    mostly through peaks the stronger cue already explains; the music only it can
+    explain (a voice, other notes) must carry it on its own.
+    ``line`` is ``(slope, intercept, pitch)``, as in :func:`presence`.
+    """
+    slope, intercept, pitch = line
+    te, fe, *_, d = _evidence(S, 0, ref, slope=slope, intercept=intercept, pitch=pitch,
+                              lo=max(lo, 1), hi=min(hi, S.shape[0] - 1))
+    if te.size == 0:
+        return 0.0
+    a = int(math.floor(te.min())) - 4
+    n = int(math.ceil(te.max())) + 5 - a
+    taken = np.zeros((n, S.shape[1]), bool)
+    for peaks_o, (so, io, po) in others:
+        to = so * peaks_o.t.astype(np.float64) + io
+        fo = peaks_o.f.astype(np.float64) + po
+        ok = (to >= a) & (to < a + n) & (fo >= 0) & (fo <= S.shape[1] - 1)
+        ti = np.rint(to[ok]).astype(np.int64) - a
+        fi = np.rint(fo[ok]).astype(np.int64)
+        for dt in range(-3, 4):
+            for df in (-1, 0, 1):
+                taken[np.clip(ti + dt, 0, n - 1), np.clip(fi + df, 0, S.shape[1] - 1)] = True
+    free = ~taken[np.rint(te).astype(np.int64) - a, np.rint(fe).astype(np.int64)]
+    k = int(free.sum())
+    if k < 3:
+        return 0.0
+    x = d[free]
+    return float(x.mean() / math.sqrt(max(float(x.var()), 1e-6) / k))
+
+
 def presence(
     S: np.ndarray,
     s0: int,
@@ -72,23 +137,10 @@ def presence(
     empty = np.zeros(nbins, np.float32)
     if nbins == 0 or len(ref) == 0:
         return Presence(lo, empty, empty + np.nan, empty.astype(np.int64))
-    te = slope * ref.t.astype(np.float64) + intercept
-    fe = ref.f.astype(np.float64) + pitch
-    ok = (te >= lo) & (te < lo + nbins * BIN) & (fe >= 4) & (fe <= S.shape[1] - 5)
-    te, fe, db = te[ok], fe[ok], ref.db[ok]
+    te, _fe, db, level, c, d = _evidence(S, s0, ref, slope=slope, intercept=intercept,
+                                        pitch=pitch, lo=lo, hi=lo + nbins * BIN)
     b = ((te - lo) // BIN).astype(np.int64)
-    level, c = _contrast(S, te - s0, fe)
-    # Null: the same peaks moved off pitch (±5 and ±8 bands) measure the contrast of
-    # whatever else is there (dialogue harmonics, other music) in the same frames,
-    # with the same upward bias as the max-of-9 statistic above.
-    nulls = []
-    for shift in (-8, -5, 5, 8):
-        fs_ = fe + shift
-        fs_ = np.where((fs_ >= 4) & (fs_ <= S.shape[1] - 5), fs_, fe - shift)
-        nulls.append(_contrast(S, te - s0, fs_)[1])
-    c_null = np.mean(nulls, axis=0)
     count = np.bincount(b, minlength=nbins)
-    d = c - c_null
     dsum = np.bincount(b, weights=d, minlength=nbins)
     d2sum = np.bincount(b, weights=d * d, minlength=nbins)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -6,7 +6,7 @@ capability does: tempo, key, mood and role per track; every cue per episode.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from heartsong.analysis.library import stored_analysis
@@ -168,7 +168,9 @@ def score_cues(
             for c in g["cues"]
             if c["track"] in ids
         ]
-        m = evaluate(ref, found[e.id], duration=e.duration)
+        # The truth knows no episode names; compare within this episode only.
+        est = [replace(c, episode=None) for c in found[e.id]]
+        m = evaluate(ref, est, duration=e.duration)
         rows.append(
             CueScore(
                 episode=e.title,
