@@ -126,6 +126,24 @@ class _Chain:
         return self.dets[-1]
 
 
+def _median(x: np.ndarray | list[float]) -> float:
+    """Median of a small array: np.median's overhead dominates at the sizes used here."""
+    a = np.sort(np.asarray(x, np.float64).ravel())
+    n = a.size
+    return float(0.5 * (a[(n - 1) // 2] + a[n // 2]))
+
+
+def _distinct_pairs(tq: np.ndarray, tr: np.ndarray) -> np.ndarray:
+    """Indices of the first of each distinct ``(tq, tr)`` pair (the probes of one query
+    triplet repeat a pair; they are one piece of evidence)."""
+    if tq.size == 0:
+        return np.zeros(0, np.int64)
+    o = np.lexsort((tr, tq))
+    new = np.ones(o.size, bool)
+    new[1:] = (np.diff(tq[o]) != 0) | (np.diff(tr[o]) != 0)
+    return o[new]
+
+
 def _coarse_keep(track: np.ndarray, tq: np.ndarray, tr: np.ndarray, p: np.ndarray,
                  min_votes: int) -> np.ndarray:
     """Mask of hits lying in a cell with at least ``min_votes`` hits (any of 4 staggered grids)."""
@@ -187,13 +205,12 @@ def _fine(track: int, window: int, tq: np.ndarray, tr: np.ndarray, p: np.ndarray
     uks = np.sort(uk)
     cnt_k = _window_counts(uks[:, None], 3.0)[:, 0]
     i = int(np.argmax(cnt_k))
-    u0 = float(np.median(uks[i : i + int(cnt_k[i])]))
+    u0 = _median(uks[i : i + int(cnt_k[i])])
     inl = np.abs(uk - u0) <= 2.0
-    pm = float(np.median(p[inl]))
+    pm = _median(p[inl])
     inl &= np.abs(p - pm) <= 1.0
     # One vote per distinct (tq, tr) pair: probes of one query triplet are not evidence.
-    pairs = np.unique(np.stack([tq[inl], tr[inl]], axis=1), axis=0)
-    if pairs.shape[0] < min_votes:
+    if _distinct_pairs(tq[inl], tr[inl]).size < min_votes:
         return None
     return _Detection(track, window, float(_STRETCH[k]), u0, pm, tq[inl], tr[inl], p[inl])
 
@@ -233,15 +250,15 @@ def _fit(ch: _Chain) -> tuple[float, float, float, np.ndarray, np.ndarray]:
     tq = np.concatenate([d.tq for d in ch.dets])
     tr = np.concatenate([d.tr for d in ch.dets])
     p = np.concatenate([d.p for d in ch.dets])
-    _, idx = np.unique(np.stack([tq, tr], axis=1), axis=0, return_index=True)
+    idx = _distinct_pairs(tq, tr)
     tq, tr, p = tq[idx], tr[idx], p[idx]
-    slope = float(np.median([d.slope for d in ch.dets]))
-    intercept = float(np.median(tq - slope * tr))
+    slope = _median([d.slope for d in ch.dets])
+    intercept = _median(tq - slope * tr)
     if np.ptp(tr) > 2 * _WIN:
         # Window-level stretches are noisy; over the whole chain the right slope is the
         # one that lines most matches up: search it on a fine grid, then least squares.
         grid = np.arange(_STRETCH[0], _STRETCH[-1] + 1e-9, 0.001)
-        ref = float(np.median(tr))
+        ref = _median(tr)
         b = tq[:, None] - grid[None, :] * (tr[:, None] - ref)
         bs = np.sort(b, axis=0)
         cnt = _window_counts(bs, 4.0)
@@ -250,17 +267,17 @@ def _fit(ch: _Chain) -> tuple[float, float, float, np.ndarray, np.ndarray]:
         k = int(cands[np.argmin(np.abs(grid[cands] - 1.0))])
         i = int(np.argmax(cnt[:, k]))
         slope = float(grid[k])
-        intercept = float(np.median(bs[i : i + best[k], k])) - slope * ref
+        intercept = _median(bs[i : i + best[k], k]) - slope * ref
         res = tq - (slope * tr + intercept)
         ok = np.abs(res) <= 3.0
         if ok.sum() >= 8 and np.ptp(tr[ok]) > 2 * _WIN:
             slope, intercept = (float(v) for v in np.polyfit(tr[ok], tq[ok], 1))
             slope = float(np.clip(slope, _STRETCH[0], _STRETCH[-1]))
-            intercept = float(np.median(tq[ok] - slope * tr[ok]))
+            intercept = _median(tq[ok] - slope * tr[ok])
     res = tq - (slope * tr + intercept)
     ok = np.abs(res) <= 4.0
     # No inlier at all: the chain's detections disagree (the caller drops it).
-    pitch = float(np.median(p[ok])) if ok.any() else 0.0
+    pitch = _median(p[ok]) if ok.any() else 0.0
     return slope, intercept, pitch, tq[ok], tr[ok]
 
 
@@ -283,8 +300,8 @@ def _merge(chains: list[_Chain], max_gap_frames: float) -> list[tuple]:  # type:
             if gap > max_gap_frames:
                 continue
             # B's matches against A's line, and A's against B's: both must agree.
-            ra = np.median(np.abs(b[3] - (a[0] * b[4] + a[1])))
-            rb = np.median(np.abs(a[3] - (b[0] * a[4] + b[1])))
+            ra = _median(np.abs(b[3] - (a[0] * b[4] + a[1])))
+            rb = _median(np.abs(a[3] - (b[0] * a[4] + b[1])))
             if min(ra, rb) <= 6.0 and abs(a[2] - b[2]) <= 1.0:
                 ch = _Chain(a[5].track, sorted(a[5].dets + b[5].dets, key=lambda d: d.window))
                 joined = (*_fit(ch), ch)
