@@ -676,61 +676,19 @@ def demo(
     then compared with the demo's ground truth. The library is DIRECTORY/library.db unless
     --library is given. Finished steps are skipped when run again.
     """
-    from heartsong.analysis.library import analyze_library
-    from heartsong.cues.library import build_index, library_cues
-    from heartsong.demo import generate
-    from heartsong.demo.check import score_cues, score_tracks
+    from heartsong.demo.run import run_demo
 
-    result = long_job(
-        "composing", "steps", lambda bar: generate(directory, seed=seed, force=force, progress=bar)
-    )
-    truth = result.ground_truth
-    work = truth["episodes"][0].get("series") or truth["album"]["title"]
-    with _open(result.root / "library.db") as lib:
-        album = long_job(
-            "scanning album",
-            "files",
-            lambda bar: lib.scan([result.album_dir], work=work, progress=bar),
-        )
-        eps = long_job(
-            "scanning episodes",
-            "files",
-            lambda bar: lib.scan([result.episodes_dir], work=work, episodes=True, progress=bar),
-        )
-        analysed, _ = long_job(
-            "analysing",
-            "tracks",
-            lambda bar: analyze_library(lib, work=work, workers=workers, progress=bar),
-        )
-        long_job("fingerprinting", "tracks", lambda bar: build_index(lib, progress=bar))
-        episodes_ = lib.episodes(work=work)
-        found, matched = long_job(
-            "matching",
-            "episodes",
-            lambda bar: library_cues(lib, episodes_, workers=workers, progress=bar),
-        )
-        track_rows = score_tracks(lib, truth, work=work)
-        cue_rows = score_cues(lib, truth, found, work=work)
-        n_tracks, library_path = len(lib.tracks(work=work)), lib.path
-    for path, reason in [*album.failed, *eps.failed, *analysed.failed, *matched.failed]:
+    report = run_demo(directory, seed=seed, force=force, workers=workers,
+                      library=_State.library, step=long_job)
+    for path, reason in report.failed:
         err.print(f"skipped {path}: {reason}", markup=False)
-    if (n_tracks, len(episodes_)) != (len(truth["tracks"]), len(truth["episodes"])):
-        raise HeartsongError(
-            f"{result.root}: library holds {n_tracks} tracks and {len(episodes_)} episodes, "
-            f"ground truth has {len(truth['tracks'])} and {len(truth['episodes'])}"
-        )
     if as_json:
-        _print_json(
-            {
-                "root": str(result.root),
-                "library": str(library_path),
-                "tracks": [r.to_dict() for r in track_rows],
-                "episodes": [r.to_dict() for r in cue_rows],
-            }
-        )
+        _print_json(report.to_dict())
         return
-    out.print(f"[bold]{work}[/] - demo soundtrack in {result.root} (seed {seed})")
-    out.print(f"library {library_path}: {n_tracks} tracks, {len(episodes_)} episodes")
+    track_rows, cue_rows, work, library_path = (report.tracks, report.episodes, report.work,
+                                                report.library)
+    out.print(f"[bold]{work}[/] - demo soundtrack in {report.root} (seed {seed})")
+    out.print(f"library {library_path}: {len(track_rows)} tracks, {len(cue_rows)} episodes")
 
     def mark(ok: bool) -> str:
         return "[green]✓[/]" if ok else "[red]✗[/]"

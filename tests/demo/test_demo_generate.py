@@ -355,26 +355,29 @@ def test_generation_time(demo: dict[str, Any]) -> None:
     assert demo["seconds"] < 240
 
 
-def test_demo_cues_are_found_and_scored(demo: dict[str, Any], tmp_path: Path) -> None:
-    # The demo verb's cue steps on the generated folder, scored by heartsong.demo.check.
-    from heartsong.cues.library import build_index, library_cues
-    from heartsong.demo.check import score_cues
-    from heartsong.library import Library
+def test_run_demo_scores_every_capability(demo: dict[str, Any], tmp_path: Path) -> None:
+    # What `heartsong demo` does, on the generated folder (reused, not regenerated).
+    from heartsong.demo.run import run_demo
 
-    gt, res = demo["gt"], demo["result"]
-    work = gt["episodes"][0].get("series") or gt["album"]["title"]
-    with Library(tmp_path / "lib.db") as lib:
-        lib.scan([res.album_dir], work=work)
-        lib.scan([res.episodes_dir], work=work, episodes=True)
-        build_index(lib)
-        found, report = library_cues(lib, lib.episodes(work=work), workers=1)
-        assert not report.failed
-        rows = score_cues(lib, gt, found, work=work)
-    assert len(rows) == len(gt["episodes"])
-    truth = sum(r.truth for r in rows)
-    matched = sum(r.matched for r in rows)
-    found_n = sum(r.found for r in rows)
+    steps: list[str] = []
+
+    def step(label: str, unit: str, job: Any) -> Any:
+        steps.append(label)
+        return job(None)
+
+    report = run_demo(demo["root"], library=tmp_path / "lib.db", workers=1, step=step)
+    gt = demo["gt"]
+    assert steps == ["composing", "scanning album", "scanning episodes", "analysing",
+                     "fingerprinting", "matching"]
+    assert not report.failed
+    assert len(report.tracks) == len(gt["tracks"])
+    assert sum(r.tempo_ok for r in report.tracks) >= 0.8 * len(report.tracks)
+    assert len(report.episodes) == len(gt["episodes"])
+    truth = sum(r.truth for r in report.episodes)
+    matched = sum(r.matched for r in report.episodes)
+    found = sum(r.found for r in report.episodes)
     # Every album cue of the demo is long and audible: nearly all must be found, and most
     # of what is found must be true (versions of one song and repeats are the hard part).
-    assert matched >= 0.85 * truth, rows
-    assert matched >= 0.6 * found_n, rows
+    assert matched >= 0.85 * truth, report.episodes
+    assert matched >= 0.6 * found, report.episodes
+    assert report.to_dict()["library"] == str(tmp_path / "lib.db")

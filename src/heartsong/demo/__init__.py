@@ -17,5 +17,14 @@ Examples
 
 from heartsong.demo.build import GENERATOR_VERSION, DemoResult, generate, load_ground_truth
 from heartsong.demo.render import find_soundfont
+from heartsong.demo.run import DemoReport, run_demo
 
-__all__ = ["GENERATOR_VERSION", "DemoResult", "find_soundfont", "generate", "load_ground_truth"]
+__all__ = [
+    "GENERATOR_VERSION",
+    "DemoReport",
+    "DemoResult",
+    "find_soundfont",
+    "generate",
+    "load_ground_truth",
+    "run_demo",
+]
