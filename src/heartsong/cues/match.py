@@ -16,7 +16,11 @@ Pipeline (per 61 s chunk of episode audio, then once globally):
    (gaps up to ``max_gap`` seconds: dialogue dips and fades do not split a cue)
    and fit one line per chain to its inliers: a *cue*.
 5. *Refine* boundaries and estimate gain by projecting the track's stored peaks
-   through the fitted map (:mod:`heartsong.cues.refine`).
+   through the fitted map (:mod:`heartsong.cues.refine`); a candidate is kept only when
+   those peaks stand out in the episode far beyond chance (a z-score).
+6. *Explain away*: strongest first, a candidate overlapping stronger cues must still be
+   significant on the peaks they do not already explain (a version of a song with the
+   same arrangement, a quoted theme, the same track shifted by a repeat are not).
 """
 
 from __future__ import annotations
@@ -473,7 +477,7 @@ def find_cues(
         if refine and S is not None:
             # Weak hash evidence (a candidate under heavy dialogue, or a chance alignment
             # with other music) must be confirmed by clearly stronger audible evidence.
-            need = min_significance + (_WEAK_EXTRA_Z if score < min_score else 0.0)
+            need = _needed_z(score, min_significance, min_score)
             lo, hi, gain, qual, z = _refine(index, chain.track, S, slope, intercept, pitch, lo,
                                             hi, t_begin, t_end, need)
             if qual < min_quality or z < need:
@@ -545,6 +549,11 @@ def _union_same_line(cands: list[tuple], fs: float) -> list[tuple]:  # type: ign
     return [tuple(o) for o in out]
 
 
+def _needed_z(score: int, min_significance: float, min_score: int) -> float:
+    """z-score a candidate must reach: more when its hash evidence is weak."""
+    return min_significance + (_WEAK_EXTRA_Z if score < min_score else 0.0)
+
+
 def _explain_away(index: FingerprintIndex, S: np.ndarray, cands: list[tuple],  # type: ignore[type-arg]
                   min_significance: float, min_score: int) -> list[tuple]:  # type: ignore[type-arg]
     """Keep, strongest first, the candidates whose own evidence survives the stronger
@@ -555,7 +564,7 @@ def _explain_away(index: FingerprintIndex, S: np.ndarray, cands: list[tuple],  #
         others = [(index.peaks(o[0]), (o[3], o[4], o[5])) for o in kept
                   if min(hi, o[2]) > max(lo, o[1])]
         if others:
-            need = min_significance + (_WEAK_EXTRA_Z if score < min_score else 0.0)
+            need = _needed_z(score, min_significance, min_score)
             z = unexplained_significance(S, index.peaks(track), line=(slope, intercept, pitch),
                                          lo=lo, hi=hi, others=others)
             # Most of its evidence explained by a stronger cue: a version, quote or repeat.
