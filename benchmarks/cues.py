@@ -5,6 +5,7 @@ Run::
     PYTHONPATH=src:. python benchmarks/cues.py            # full run (the README figures)
     PYTHONPATH=src:. python benchmarks/cues.py --quick    # small run, a few minutes
     PYTHONPATH=src:. python benchmarks/cues.py --json     # machine-readable figures
+    PYTHONPATH=src:. python benchmarks/cues.py --diagnose # and where missed cues were lost
 
 What is generated (everything from ``--seed``; nothing is downloaded)
 ----------------------------------------------------------------------
@@ -289,7 +290,7 @@ def generate(opt: Options, root: Path) -> dict:
     key = hashlib.sha1(json.dumps(asdict(opt) | {"workers": 0, "v": 4}).encode()).hexdigest()[:12]
     done = root / f"done-{key}.json"
     if done.exists():
-        return json.loads(done.read_text())
+        return json.loads(done.read_text()) | {"reused": True}
     for sub in ("tracks", "episodes"):
         shutil.rmtree(root / sub, ignore_errors=True)
         (root / sub).mkdir(parents=True)
@@ -324,6 +325,67 @@ def _match(path: str) -> dict:
             "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
 
 
+def _diagnose(args: tuple[str, list[dict], list[dict]]) -> list[dict]:
+    """Per true cue of one render: found or not, hashes on the true line, z at the truth.
+
+    Says where a missed cue was lost: *seeding* (too few hashes on its line to propose
+    it) or *verification* (proposed, or with enough hashes, but judged not significant).
+    """
+    from heartsong.cues.fingerprint import fingerprint_stream
+    from heartsong.cues.match import _CHUNK_FRAMES, _blocks
+    from heartsong.cues.refine import presence, significance
+
+    path, truth, found = args
+    assert _INDEX is not None
+    cfg = _INDEX.config
+    fs = cfg.frame_seconds
+    parts, hits = [], []
+    for ch in fingerprint_stream(_blocks(path, None, cfg.sr), role="query", config=cfg,
+                                 chunk_seconds=_CHUNK_FRAMES * fs):
+        parts.append(ch.spectrogram)
+        h = _INDEX.lookup(ch.fingerprints)
+        hits.append((ch.fingerprints.t[h.query], h.track, h.t, ch.fingerprints.f[h.query] - h.f))
+    S = np.concatenate(parts)
+    tq, trk, tr, pp = (np.concatenate([h[i] for h in hits]) for i in range(4))
+    rows = []
+    for c in truth:
+        slope = 1.0 / c["tempo"]
+        s_fr, e_fr = c["start"] / fs, c["end"] / fs
+        icpt = s_fr - slope * c["track_start"] / fs
+        pitch = c["pitch_cents"] / 1200.0 * cfg.bins_per_octave
+        m = (trk == c["track_id"]) & (tq >= s_fr) & (tq < e_fr)
+        on = (np.abs(tq[m] - (slope * tr[m] + icpt)) <= 3) & (np.abs(pp[m] - pitch) <= 1.5)
+        n_on = len({(a, b) for a, b in zip(tq[m][on].tolist(), tr[m][on].tolist(),
+                                           strict=True)})
+        pres = presence(S, 0, _INDEX.peaks(c["track_id"]), slope=slope, intercept=icpt,
+                        pitch=pitch, lo=int(s_fr), hi=int(e_fr) + 1)
+        _, z = significance(pres, s_fr, e_fr)
+        ok = any(f["track_id"] == c["track_id"] and f["start"] < c["end"]
+                 and f["end"] > c["start"] for f in found)
+        rows.append({"found": ok, "hashes": n_on, "z_true": z,
+                     "seconds": c["end"] - c["start"]})
+    return rows
+
+
+def diagnosis(res_rows: dict[str, list[dict]]) -> str:
+    """Table: per SNR, how many cues were missed and where (see :func:`_diagnose`)."""
+    lines = ["", "Where missed cues were lost (z at the true alignment; 6 is the acceptance "
+             "level, 10 for weak hash evidence)",
+             f"{'SNR dB':>6} {'cues':>5} {'missed':>6} {'<4 hashes':>10} {'z>=6 of those':>14} "
+             f"{'>=4 hashes':>11} {'z>=6 of those':>14} {'z_true med':>11}"]
+    for snr, rows in res_rows.items():
+        miss = [r for r in rows if not r["found"]]
+        few = [r for r in miss if r["hashes"] < 4]
+        many = [r for r in miss if r["hashes"] >= 4]
+        zs = [r["z_true"] for r in miss]
+        lines.append(
+            f"{snr:>6} {len(rows):>5} {len(miss):>6} {len(few):>10} "
+            f"{sum(r['z_true'] >= 6 for r in few):>14} {len(many):>11} "
+            f"{sum(r['z_true'] >= 6 for r in many):>14} "
+            f"{(float(np.median(zs)) if zs else math.nan):>11.1f}")
+    return "\n".join(lines)
+
+
 def _decode_only(path: str) -> float:
     c0 = time.process_time()
     for _ in stream(path, sr=8000, mono=True, block_seconds=30.0):
@@ -341,7 +403,7 @@ def _metrics(truth: list[Cue], est: list[Cue], seconds: float) -> dict[str, floa
     return evaluate(truth, est, min_iou=1e-9, duration=seconds)
 
 
-def run(opt: Options, root: Path) -> dict:
+def run(opt: Options, root: Path, *, diagnose: bool = False) -> dict:
     meta = generate(opt, root)
     index_dir = root / "index"
     shutil.rmtree(index_dir, ignore_errors=True)
@@ -361,7 +423,10 @@ def run(opt: Options, root: Path) -> dict:
         mkv = str(root / "episodes" / "realistic.mkv")
         mkv_res = pool.apply(_match, (mkv,))
         mkv_dec = pool.apply(_decode_only, (mkv,))
-    by_file = {r["file"]: r for r in results}
+        by_file = {r["file"]: r for r in results}
+        diag = pool.map(_diagnose, [(p, r["cues"], by_file[r["file"]]["cues"])
+                                    for p, r in zip(paths, renders, strict=True)],
+                        chunksize=1) if diagnose else []
     # Peak memory of one call (index loaded), in this process.
     tracemalloc.start()
     find_cues(index, paths[0])
@@ -417,7 +482,11 @@ def run(opt: Options, root: Path) -> dict:
     out["all"] = _metrics(
         [_cue(c, r["file"]) for r in renders for c in r["cues"]],
         [_cue(c, r["file"]) for r in renders for c in by_file[r["file"]]["cues"]], audio)
-    out["generate_seconds"] = meta["generate_seconds"]
+    out["generate_seconds"] = 0.0 if meta.get("reused") else meta["generate_seconds"]
+    if diagnose:
+        out["diagnosis"] = {f"{snr:+.0f}": [row for r, rows in zip(renders, diag, strict=True)
+                                            if r["snr"] == snr for row in rows]
+                            for snr in opt.snrs}
     return out
 
 
@@ -525,6 +594,9 @@ def main(argv: list[str] | None = None) -> None:
                     help="processes (each single-threaded; speed is CPU time per process)")
     ap.add_argument("--cache", type=Path, help="keep generated audio here and reuse it")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ap.add_argument("--diagnose", action="store_true",
+                    help="also say, per SNR, whether missed cues were lost in seeding or "
+                         "verification (one more pass over every file)")
     args = ap.parse_args(argv)
     opt = Options(
         seed=args.seed,
@@ -537,16 +609,18 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.perf_counter()
     if args.cache:
         args.cache.mkdir(parents=True, exist_ok=True)
-        res = run(opt, args.cache)
+        res = run(opt, args.cache, diagnose=args.diagnose)
     else:
         with tempfile.TemporaryDirectory(prefix="heartsong-cues-bench-") as d:
-            res = run(opt, Path(d))
+            res = run(opt, Path(d), diagnose=args.diagnose)
     res["wall_seconds"] = time.perf_counter() - t0
     if args.json:
         json.dump(res, sys.stdout, indent=1, default=float)
         print()
     else:
         print(report(res))
+        if "diagnosis" in res:
+            print(diagnosis(res["diagnosis"]))
         print(f"\n(wall time {res['wall_seconds']:.0f} s, of which generation "
               f"{res['generate_seconds']:.0f} s)")
 
