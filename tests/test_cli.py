@@ -206,6 +206,17 @@ def test_cue_verbs_end_to_end(tmp_path: Path) -> None:
     assert r.returncode == 0 and "Song 2 at 0:08" in r.stdout and "00:00:13" in r.stdout
     r = run("scenes", "No Such Song", library=lib)
     assert r.returncode == 1 and r.stderr.startswith("heartsong: no track matches")
+    assert "older heartsong" not in run("cues", library=lib).stderr
+    # An index written before time smoothing existed (its manifest has no such field).
+    manifest = tmp_path / "lib.db.fingerprints" / "manifest.json"
+    data = json.loads(manifest.read_text())
+    del data["config"]["time_smooth"]
+    manifest.write_text(json.dumps(data))
+    r = run("cues", "--force", library=lib)
+    assert r.returncode == 0 and "built by an older heartsong" in r.stderr
+    r = run("index", "--json", library=lib)
+    assert json.loads(r.stdout)["added"] == 3
+    assert "older heartsong" not in run("cues", "--force", library=lib).stderr
 
 
 def test_analysis_verbs_end_to_end(tmp_path: Path) -> None:
