@@ -51,6 +51,8 @@ Metrics
   same for a 48 kHz stereo 128 kbit/s AAC ``.mkv`` with a video stream (a realistic episode
   file), and decode alone.
 - Index size: bytes on disk per hour of reference audio.
+- Identify: :func:`heartsong.cues.identify` on 3, 5 and 10 s clips of indexed tracks, clean
+  and with dialogue at 0 dB; correct = best answer is the track at its position (±0.5 s).
 - Peak memory: ``tracemalloc`` peak of one ``find_cues`` call on a full-length episode
   (index already loaded), and the max RSS of a matching worker process.
 
@@ -82,7 +84,14 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from heartsong.audio import stream, write  # noqa: E402
-from heartsong.cues import Cue, FingerprintIndex, evaluate, find_cues, synth  # noqa: E402
+from heartsong.cues import (  # noqa: E402
+    Cue,
+    FingerprintIndex,
+    evaluate,
+    find_cues,
+    identify,
+    synth,
+)
 from heartsong.cues.fingerprint import resample  # noqa: E402
 
 GEN_SR = 16000
@@ -386,6 +395,33 @@ def diagnosis(res_rows: dict[str, list[dict]]) -> str:
     return "\n".join(lines)
 
 
+def bench_identify(index: FingerprintIndex, root: Path, opt: Options,
+                   per_case: int = 40) -> dict[str, dict[str, float]]:
+    """``identify`` on short clips of indexed tracks, clean and under dialogue at 0 dB.
+
+    A clip counts when the best answer is its track at the right position (±0.5 s).
+    """
+    rng = np.random.default_rng([opt.seed, 11])
+    out: dict[str, dict[str, float]] = {}
+    for seconds in (3.0, 5.0, 10.0):
+        for noisy in (False, True):
+            ok = 0
+            for _ in range(per_case):
+                tid = int(rng.integers(0, opt.tracks))
+                y = np.load(root / "tracks" / f"{tid}.npy", mmap_mode="r")
+                start = float(rng.uniform(0, y.size / GEN_SR - seconds - 1))
+                a = int(start * GEN_SR)
+                clip = np.array(y[a : a + int(seconds * GEN_SR)], np.float32)
+                if noisy:
+                    talk = synth.speech(int(rng.integers(1 << 30)), duration=seconds, sr=GEN_SR)
+                    clip += talk * np.sqrt(np.mean(clip**2) / max(np.mean(talk**2), 1e-12))
+                r = identify(index, clip, sr=GEN_SR)
+                ok += bool(r) and r[0].track_id == tid and abs(r[0].position - start) < 0.5
+            label = f"{seconds:.0f} s" + (" + dialogue at 0 dB" if noisy else " clean")
+            out[label] = {"correct": ok / per_case, "n": per_case}
+    return out
+
+
 def _decode_only(path: str) -> float:
     c0 = time.process_time()
     for _ in stream(path, sr=8000, mono=True, block_seconds=30.0):
@@ -482,6 +518,7 @@ def run(opt: Options, root: Path, *, diagnose: bool = False) -> dict:
     out["all"] = _metrics(
         [_cue(c, r["file"]) for r in renders for c in r["cues"]],
         [_cue(c, r["file"]) for r in renders for c in by_file[r["file"]]["cues"]], audio)
+    out["identify"] = bench_identify(index, root, opt)
     out["generate_seconds"] = 0.0 if meta.get("reused") else meta["generate_seconds"]
     if diagnose:
         out["diagnosis"] = {f"{snr:+.0f}": [row for r, rows in zip(renders, diag, strict=True)
@@ -540,6 +577,8 @@ def report(res: dict) -> str:
         f"{o['minutes']:g} min episode), matching worker max RSS "
         f"{mem['worker_max_rss_mb']:.0f} MB",
     ]
+    lines.append("identify (best answer = the clip's track at its position ±0.5 s): " + ", ".join(
+        f"{k} {v['correct']:.0%}" for k, v in res.get("identify", {}).items()))
     a = res["all"]
     lines.append(f"all SNRs: P {a['precision']:.3f} R {a['recall']:.3f} F1 {a['f1']:.3f}, "
                  f"{int(a['false_cues'])} false cues in {sp['episode_hours']:.1f} h "
