@@ -29,13 +29,12 @@ from heartsong.analysis.emotion import (
     VibenetModel,
     fuse_emotion,
     load_vibenet,
-    onset_rate,
 )
 from heartsong.analysis.features import SR, FeatureExtractor, Features
 from heartsong.analysis.loudness import LoudnessMeter
 from heartsong.analysis.moods import MoodInputs, score_moods
 from heartsong.analysis.result import ANALYSIS_VERSION, TrackAnalysis, rnd
-from heartsong.analysis.rhythm import estimate_tempo
+from heartsong.analysis.rhythm import estimate_tempo, onset_frames, onset_rate
 from heartsong.analysis.roles import RoleInputs, classify_role
 from heartsong.analysis.structure import analyze_structure
 from heartsong.analysis.tonal import estimate_key
@@ -267,12 +266,13 @@ def _assemble(pipe: _Pipeline, *, title: str | None, warnings: list[str]) -> Tra
     if pipe.sr < 16000:
         warnings.append(f"sample rate {pipe.sr} Hz: nothing above {pipe.sr // 2} Hz, so "
                         "brightness and emotion are less reliable")
-    rate = onset_rate(f)
+    onsets = onset_frames(f)  # once: tempo, emotion and moods all use them
+    rate = onset_rate(f, frames=onsets)
     tempo = estimate_tempo(f, onset_rate=rate)
     key = estimate_key(f)
     loud = pipe.meter.result()
     structure = analyze_structure(f)
-    emotion = fuse_emotion(f, tempo, key, raw, rate)
+    emotion = fuse_emotion(f, tempo, key, raw, onsets)
     if tempo.confidence < 0.3:
         warnings.append(f"no clear pulse (tempo confidence {tempo.confidence:.2f})")
     if structure.hook is None:

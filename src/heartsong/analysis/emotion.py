@@ -58,7 +58,6 @@ import numpy as np
 
 from heartsong.analysis.features import CHROMA_HOP, HOP, Features
 from heartsong.analysis.result import Curve, Emotion, Key, ModelOutputs, Tempo, rnd
-from heartsong.analysis.rhythm import onset_frames as _onset_frames
 from heartsong.analysis.rhythm import onset_rate
 from heartsong.errors import HeartsongError
 
@@ -69,7 +68,6 @@ __all__ = [
     "VibenetModel",
     "fuse_emotion",
     "load_vibenet",
-    "onset_rate",
 ]
 
 EMOTION_WINDOW = 6.0
@@ -225,9 +223,10 @@ def _window_slices(n_windows: int, frames_per_window: float, n_frames: int) -> l
     return out
 
 
-def musical_evidence(f: Features, tempo: Tempo, key: Key, onset_rate: float,
+def musical_evidence(f: Features, tempo: Tempo, key: Key, onsets: np.ndarray,
                      n_windows: int) -> Evidence:
-    """Energy and valence evidence per window and for the whole track."""
+    """Energy and valence evidence per window and for the whole track (``onsets``: note
+    onset frames, :func:`heartsong.analysis.rhythm.onset_frames`)."""
     from heartsong.analysis.tonal import key_correlations, pitch_profile
 
     fps = f.frame_rate
@@ -235,7 +234,6 @@ def musical_evidence(f: Features, tempo: Tempo, key: Key, onset_rate: float,
     slices = _window_slices(n_windows, fpw, f.n_frames)
     tempo_n = float(np.clip((tempo.bpm - 50.0) / 130.0, 0, 1)) if tempo.bpm else 0.5
     tempo_n = 0.5 + min(1.0, tempo.confidence / 0.6) * (tempo_n - 0.5)
-    onsets = _onset_frames(f)
 
     def level_of(rms: np.ndarray) -> float:
         p = float(np.mean(rms.astype(np.float64) ** 2))
@@ -276,15 +274,15 @@ def musical_evidence(f: Features, tempo: Tempo, key: Key, onset_rate: float,
         e, v = parts(sl, rate, local)
         ev.append(e)
         vv.append(v)
-    e_t, v_t = parts(slice(0, f.n_frames), onset_rate, None)
+    e_t, v_t = parts(slice(0, f.n_frames), onset_rate(f, frames=onsets), None)
     return Evidence(np.array(ev), np.array(vv), e_t, v_t)
 
 
 def fuse_emotion(f: Features, tempo: Tempo, key: Key, raw_windows: np.ndarray,
-                 rate: float) -> Emotion:
+                 onsets: np.ndarray) -> Emotion:
     """Combine model windows and musical evidence into the stored :class:`Emotion`."""
     n_win = raw_windows.shape[0] or max(1, int(math.ceil(f.duration / EMOTION_WINDOW - 0.5)))
-    ev = musical_evidence(f, tempo, key, rate, n_win)
+    ev = musical_evidence(f, tempo, key, onsets, n_win)
     if raw_windows.shape[0]:
         mean_raw = raw_windows.mean(axis=0)
         mo = raw_to_outputs(mean_raw)

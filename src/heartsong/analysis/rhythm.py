@@ -126,9 +126,15 @@ def onset_frames(f: Features) -> np.ndarray:
     return np.asarray([i for i in on if loud[min(i, loud.shape[0] - 1)]], dtype=int)
 
 
-def onset_rate(f: Features) -> float:
-    """Detected note onsets per second over the whole track."""
-    return float(onset_frames(f).shape[0] / max(f.duration, 1e-3))
+def onset_rate(f: Features, *, frames: np.ndarray | None = None) -> float:
+    """Detected note onsets per second over the whole track (``frames`` from
+    :func:`onset_frames`, detected when not given)."""
+    if frames is None:
+        frames = onset_frames(f)
+    return float(frames.shape[0] / max(f.duration, 1e-3))
+
+
+_onset_rate = onset_rate  # estimate_tempo's keyword of the same name shadows it
 
 
 def _density_prior(bpm: float, rate: float) -> float:
@@ -207,10 +213,7 @@ def estimate_tempo(f: Features, *, onset_rate: float | None = None) -> Tempo:
     score = _comb(mean_ac, fps)[0]
     prior = _prior()
     best = int(np.argmax(np.maximum(score, 0) * prior))
-    if onset_rate is None:
-        rate = onset_frames(f).shape[0] / max(f.duration, 1e-3)
-    else:
-        rate = float(onset_rate)
+    rate = _onset_rate(f) if onset_rate is None else float(onset_rate)
     if rate > 0:
         best = _choose_octave(score, prior, best, rate)
     bpm = _refine(mean_ac[0], 60.0 * fps / float(_BPM_GRID[best]), fps)
