@@ -339,17 +339,18 @@ def cues(
     workers: Annotated[int, typer.Option(help="Episodes matched side by side.")] = 1,
 ) -> None:
     """Find every music cue in episodes: track, in/out, position in the track, gain."""
+    from heartsong.cues import FingerprintIndex
     from heartsong.cues.fingerprint import FingerprintConfig
-    from heartsong.cues.library import library_cues, open_index, track_infos
+    from heartsong.cues.library import index_directory, library_cues, track_infos
 
     with _open() as lib:
         chosen = [lib.episode(ref) for ref in episodes] if episodes else lib.episodes(work=work)
         if not chosen:
             raise HeartsongError(f"{lib.path}: no episodes to search; scan some with --episodes")
-        index = open_index(lib)
-        if len(index) and index.config != FingerprintConfig():
+        stored = FingerprintIndex.stored_config(index_directory(lib))
+        if stored is not None and stored != FingerprintConfig():
             # It still matches consistently, with the older settings' weaker recall.
-            err.print(f"note: {index.directory} was built by an older heartsong; "
+            err.print(f"note: {index_directory(lib)} was built by an older heartsong; "
                       "`heartsong index` rebuilds it with today's fingerprints", markup=False)
         found, report = long_job(
             "matching",

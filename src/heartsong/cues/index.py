@@ -118,13 +118,27 @@ class FingerprintIndex:
             self.config = config or FingerprintConfig()
 
     # ------------------------------------------------------------------ loading
-    def _load(self, manifest: Path, config: FingerprintConfig | None) -> None:
+    @staticmethod
+    def _manifest(manifest: Path) -> dict:  # type: ignore[type-arg]
         try:
             data = json.loads(manifest.read_text("utf-8"))
         except (OSError, ValueError) as exc:
             raise IndexError_(f"{manifest}: unreadable index manifest ({exc})") from exc
         if data.get("format") != FORMAT:
             raise IndexError_(f"{manifest}: index format {data.get('format')!r} is not {FORMAT}")
+        return data  # type: ignore[no-any-return]
+
+    @staticmethod
+    def stored_config(directory: str | Path) -> FingerprintConfig | None:
+        """The fingerprint config an index directory was built with (its manifest only,
+        no segments are read); None when there is no index."""
+        manifest = Path(directory) / _MANIFEST
+        if not manifest.exists():
+            return None
+        return FingerprintConfig.from_dict(FingerprintIndex._manifest(manifest)["config"])
+
+    def _load(self, manifest: Path, config: FingerprintConfig | None) -> None:
+        data = self._manifest(manifest)
         stored = FingerprintConfig.from_dict(data["config"])
         if config is not None and config != stored:
             raise IndexError_(
