@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from heartsong.analysis.core import analyze_file
+import numpy as np
+
+from heartsong.analysis.core import analyze_file, analyze_signal
 from heartsong.analysis.result import ANALYSIS_VERSION, TrackAnalysis
 from heartsong.jobs import BatchReport, run_batch
 from heartsong.library import Library, Track
@@ -71,6 +73,8 @@ def analyze_library(
             seconds=seconds,
         )
 
+    if workers > 1 and len(todo) > 1:
+        _prime_jit()
     report = run_batch(
         [(t.path, t.title) for t in todo],
         _analyze,
@@ -80,6 +84,19 @@ def analyze_library(
         progress=(lambda d, n, p: progress(d, n, by_path[p].title)) if progress else None,
     )
     return report, len(tracks) - len(todo)
+
+
+def _prime_jit() -> None:
+    """Compile librosa's numba functions once, here, before the workers start.
+
+    librosa caches them on disk beside its sources; on a fresh install, worker processes
+    compiling them at the same moment can leave a torn cache file behind, and every later
+    process that loads it dies with a segmentation fault (seen on a fresh clone's first
+    `make demo`). Compiled once in this process, the workers only read the cache.
+    """
+    t = np.arange(20 * 22050) / 22050
+    y = (0.3 * np.sin(2 * np.pi * 220 * t) * (np.sin(2 * np.pi * 2 * t) > 0)).astype(np.float32)
+    analyze_signal(y, 22050, emotion_model=None)
 
 
 def stored_analysis(lib: Library, track: Track) -> TrackAnalysis | None:
