@@ -216,6 +216,7 @@ def _decode_blocks(
     if offset > 0:
         container.seek(int(offset / float(st.time_base)), stream=st, backward=True)
     first = True
+    fifo = av.AudioFifo()
     pending: list[np.ndarray] = []
     npending = 0
 
@@ -236,10 +237,27 @@ def _decode_blocks(
                 if offset > 0:
                     start = float(frame.pts * st.time_base) if frame.pts is not None else 0.0
                     skip = max(0, int(round((offset - start) * out_rate)))
-            for rf in resampler.resample(frame):
-                yield rf.to_ndarray()
+            # Frames are gathered into ~16k-sample blocks before resampling: one resampler
+            # call per codec frame (1024 samples) cost more than decoding itself.
+            frame.pts = None  # the FIFO checks timestamps; positions come from counts
+            try:
+                fifo.write(frame)
+            except ValueError:  # the stream changed format or rate mid-file
+                yield from flush()
+                fifo.write(frame)
+            if fifo.samples >= 16384:
+                yield from flush(keep_fifo=True)
+        yield from flush()
         for rf in resampler.resample(None):
             yield rf.to_ndarray()
+
+    def flush(keep_fifo: bool = False) -> Iterator[np.ndarray]:
+        nonlocal fifo
+        if fifo.samples:
+            for rf in resampler.resample(fifo.read()):
+                yield rf.to_ndarray()
+        if not keep_fifo:
+            fifo = av.AudioFifo()
 
     for arr in chunks():
         if skip:
