@@ -53,6 +53,7 @@ Metrics
 - Index size: bytes on disk per hour of reference audio.
 - Identify: :func:`heartsong.cues.identify` on 3, 5 and 10 s clips of indexed tracks, clean
   and with dialogue at 0 dB; correct = best answer is the track at its position (±0.5 s).
+  Also on clips of unindexed music (half of them under dialogue): any answer is false.
 - Peak memory: ``tracemalloc`` peak of one ``find_cues`` call on a full-length episode
   (index already loaded), and the max RSS of a matching worker process.
 
@@ -419,6 +420,17 @@ def bench_identify(index: FingerprintIndex, root: Path, opt: Options,
                 ok += bool(r) and r[0].track_id == tid and abs(r[0].position - start) < 0.5
             label = f"{seconds:.0f} s" + (" + dialogue at 0 dB" if noisy else " clean")
             out[label] = {"correct": ok / per_case, "n": per_case}
+    # Clips of music that is not in the library: any answer is a false identification.
+    for seconds in (3.0, 5.0, 10.0):
+        answered = 0
+        for k in range(per_case):
+            clip = synth.music(_unknown_seed(opt, 90_000 + int(seconds) * 1000 + k),
+                               duration=seconds, sr=GEN_SR)
+            if k % 2:
+                talk = synth.speech(int(rng.integers(1 << 30)), duration=seconds, sr=GEN_SR)
+                clip = clip + talk * np.sqrt(np.mean(clip**2) / max(np.mean(talk**2), 1e-12))
+            answered += bool(identify(index, clip.astype(np.float32), sr=GEN_SR))
+        out[f"{seconds:.0f} s unindexed music"] = {"false": answered / per_case, "n": per_case}
     return out
 
 
@@ -577,8 +589,12 @@ def report(res: dict) -> str:
         f"{o['minutes']:g} min episode), matching worker max RSS "
         f"{mem['worker_max_rss_mb']:.0f} MB",
     ]
+    ident = res.get("identify", {})
     lines.append("identify (best answer = the clip's track at its position ±0.5 s): " + ", ".join(
-        f"{k} {v['correct']:.0%}" for k, v in res.get("identify", {}).items()))
+        f"{k} {v['correct']:.0%}" for k, v in ident.items() if "correct" in v))
+    lines.append("identify on clips of unindexed music (half under dialogue at 0 dB; any answer "
+                 "is false): " + ", ".join(f"{k.split(' unindexed')[0]} {v['false']:.0%} answered"
+                                          for k, v in ident.items() if "false" in v))
     a = res["all"]
     lines.append(f"all SNRs: P {a['precision']:.3f} R {a['recall']:.3f} F1 {a['f1']:.3f}, "
                  f"{int(a['false_cues'])} false cues in {sp['episode_hours']:.1f} h "

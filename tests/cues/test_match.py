@@ -122,6 +122,13 @@ def test_identify_clip(index, tracks):
     assert identify(index, synth.music(777, duration=5, sr=SR), sr=SR) == []
 
 
+@pytest.mark.parametrize("seed", [795, 831])
+def test_identify_needs_more_evidence_from_a_longer_clip(index, seed):
+    # 10 s of unindexed music that a fixed 6-hash rule matched to an indexed track (a chance
+    # alignment of similar synthetic music): a longer clip must show more hash evidence.
+    assert identify(index, synth.music(seed, duration=10, sr=SR), sr=SR) == []
+
+
 def test_parameter_errors(index):
     with pytest.raises(ParameterError, match="sr"):
         find_cues(index, np.zeros(100, np.float32))
