@@ -153,6 +153,13 @@ def _coarse_keep(track: np.ndarray, tq: np.ndarray, tr: np.ndarray, p: np.ndarra
     """Mask of hits lying in a cell with at least ``min_votes`` hits (any of 4 staggered grids)."""
     w = (tq // _WIN).astype(np.int64)
     keep = np.zeros(tq.size, bool)
+    # Votes are distinct (track, tq, tr) hits: the probes of one query triplet (and
+    # reference triplets sharing an anchor) repeat one, and are one piece of evidence.
+    o = np.lexsort((tr, tq, track))
+    first = np.ones(o.size, bool)
+    first[1:] = (np.diff(track[o]) != 0) | (np.diff(tq[o]) != 0) | (np.diff(tr[o]) != 0)
+    weight = np.zeros(tq.size)
+    weight[o[first]] = 1.0
     # Table about 4x the hits: collisions stay rare and the counts stay cache-sized.
     size = 1 << max(16, int(tq.size * 4).bit_length())
     for oo in (0.0, _OBIN / 2):
@@ -164,7 +171,7 @@ def _coarse_keep(track: np.ndarray, tq: np.ndarray, tr: np.ndarray, p: np.ndarra
             # than sorting; a collision can only let a few extra hits through to the
             # exact fine vote, never lose one.
             slot = (key * 0x9E3779B1) % size
-            counts = np.bincount(slot, minlength=size)
+            counts = np.bincount(slot, weights=weight, minlength=size)
             keep |= counts[slot] >= min_votes
     return keep
 
