@@ -45,6 +45,7 @@ _OBIN = 16  # 0.26 s diagonal-offset cells
 _PBIN = 3.0  # pitch-offset cells (bands of 50 cents)
 _PMAX = 3.0  # |pitch offset| searched (bands): ±150 cents covers ±100 cents pitch and ±3 % speed
 _STRETCH = np.arange(0.94, 1.0601, 0.004)  # episode time per track time
+_INV_STRETCH32 = (1.0 / _STRETCH).astype(np.float32)
 _CHUNK_FRAMES = 15 * _WIN  # 61.4 s: chunks hold whole windows
 _WEAK_EXTRA_Z = 4.0  # extra z-score a candidate below min_score must reach
 _EXTEND_SECONDS = 60.0  # how far verification looks beyond a candidate's matched core
@@ -187,7 +188,7 @@ def _window_counts(cols: np.ndarray, width: float) -> np.ndarray:
     if n == 0:
         return np.zeros((0, k), np.int64)
     lift = float(cols[-1].max() - cols[0].min()) + 2 * width + 1.0
-    flat = (cols.T + (np.arange(k) * lift)[:, None]).ravel()
+    flat = (cols.T + (np.arange(k, dtype=cols.dtype) * cols.dtype.type(lift))[:, None]).ravel()
     upto = np.searchsorted(flat, flat + width, "right").reshape(k, n).T
     return upto - (np.arange(n)[:, None] + (np.arange(k) * n)[None, :])
 
@@ -200,7 +201,8 @@ def _fine(track: int, window: int, tq: np.ndarray, tr: np.ndarray, p: np.ndarray
     # stretch as well (the line holds a fixed share of the hits) at a fraction of the cost.
     sub = np.linspace(0, tq.size - 1, _FINE_MAX).astype(np.int64) if tq.size > _FINE_MAX \
         else slice(None)
-    u = tr[sub, None] - (tq[sub, None] - centre) / _STRETCH[None, :]
+    # float32 (0.001 frame precision here) sorts and searches twice as fast as float64.
+    u = tr[sub, None] - (tq[sub, None] - np.float32(centre)) * _INV_STRETCH32[None, :]
     us = np.sort(u, axis=0)
     # Tightest cluster: most hits within 3 frames, per stretch value.
     cnt = _window_counts(us, 3.0)
