@@ -172,3 +172,14 @@ def test_a_version_sharing_the_music_is_explained_away(tmp_path):
         ep = mix(50.0, [(5.0, played[SR * 5 : SR * 35], -3.0, 0, 0)])
         cues = find_cues(index, ep, sr=SR)
         assert [c.track_id for c in cues] == [3 - other], cues
+
+
+def test_fade_out_under_dialogue_ends_where_the_fade_ends(index, tracks):
+    # A 7 s linear fade under dialogue: the end must not stop short, nor overshoot by
+    # following the faint, noise-lifted levels at the fade's tail (a least-squares line
+    # through them put the end 1 s late).
+    ep = mix(60.0, [(5.0, tracks[101][SR * 2 : SR * 32], -10.0, 0.0, 7.0)],
+             noise=_speech(60.0, 0.03, seed=4))
+    cues = find_cues(index, ep, sr=SR)
+    assert [c.track_id for c in cues] == [101]
+    assert cues[0].end == pytest.approx(35.0, abs=0.7)

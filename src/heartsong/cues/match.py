@@ -34,7 +34,13 @@ import numpy as np
 
 from heartsong.cues.fingerprint import StreamChunk, fingerprint_stream
 from heartsong.cues.index import FingerprintIndex
-from heartsong.cues.refine import extend, presence, significance, unexplained_significance
+from heartsong.cues.refine import (
+    extend,
+    fade_edges,
+    presence,
+    significance,
+    unexplained_significance,
+)
 from heartsong.errors import ParameterError
 
 __all__ = ["Cue", "Identification", "find_cues", "identify", "mark_overlaps"]
@@ -669,6 +675,8 @@ def _refine(index: FingerprintIndex, track: int, S: np.ndarray, slope: float, in
     g = pres.gain[max(a, 0) : max(b, 0)]
     g = g[np.isfinite(g)]
     gain = float(np.median(g)) if g.size else 0.0
+    if g.size:
+        new_lo, new_hi = fade_edges(pres, new_lo, new_hi, gain, frame_seconds=fs)
     return new_lo, new_hi, gain, qual, z
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from heartsong.cues.fingerprint import Peaks
 
-__all__ = ["Presence", "extend", "presence", "quality", "significance",
+__all__ = ["Presence", "extend", "fade_edges", "presence", "quality", "significance",
            "unexplained_significance"]
 
 # Time resolution of the presence curve (frames of 16 ms: 0.256 s).
@@ -235,8 +235,103 @@ def extend(
     tail = c[max(last - 2, 0) :]
     fwd = np.cumsum(tail)
     j = max(last - 2, 0) + int(np.argmax(fwd))
+    # A chance hash match on the same line can stretch the core over seconds where the
+    # track is absent. Found again from the core's strongest 2 s, an edge moves inwards
+    # when what it cuts off shows no music at all (mean contrast <= 1 dB over >= 2 s).
+    w = min(8, last - first + 1)
+    m = first + int(np.argmax(np.convolve(c[first : last + 1], np.ones(w), "valid"))) + w // 2
+    k2 = int(np.argmax(np.cumsum(c[: m + 1][::-1])[::-1]))
+    j2 = m + int(np.argmax(np.cumsum(c[m:])))
+    cnt = pres.count.astype(np.float64)
+    cs = np.where(pres.count > 0, pres.contrast, 0.0) * cnt
+
+    def absent(a: int, b: int) -> bool:
+        return b - a >= 8 and cs[a:b].sum() <= 1.0 * max(cnt[a:b].sum(), 1.0)
+
+    if k2 > k and absent(k, k2):
+        k = k2
+    if j2 < j and absent(j2 + 1, j + 1):
+        j = j2
     lo = pres.start_frame + k * BIN
     hi = pres.start_frame + (j + 1) * BIN
     if hi <= lo:
         return core_lo, core_hi
     return float(lo), float(hi)
+
+
+def _fade_end(t: np.ndarray, amp: np.ndarray) -> float | None:
+    """How far past the audible edge a fade reaches silence, or None when there is none.
+
+    ``t`` runs away from the cue (seconds relative to the edge, negative inside), ``amp``
+    is the music's amplitude relative to its level in the cue at those times.
+    """
+    # The fade starts after the last bin at full level; it must be clear by the edge.
+    full = np.flatnonzero(amp >= 0.9)
+    k = int(full[-1]) + 1 if full.size else 0
+    t, amp = t[k:], amp[k:]
+    if t.size < 4 or t[-1] - t[0] < 1.0 or amp[-1] > 0.75:
+        return None
+    # Theil-Sen: the level of the last, faintest bins is the least reliable (noise lifts it),
+    # and a couple of them must not bend the line.
+    i, j = np.triu_indices(t.size, k=1)
+    slope = float(np.median((amp[j] - amp[i]) / (t[j] - t[i])))
+    icpt = float(np.median(amp - slope * t))
+    if slope >= 0:
+        return None
+    fit = slope * t + icpt
+    ss = float(np.sum((amp - amp.mean()) ** 2))
+    if ss <= 0 or 1.0 - float(np.sum((amp - fit) ** 2)) / ss < 0.6:
+        return None
+    zero = -icpt / slope
+    # Extrapolate at most twice as far as the fade has been followed, and 8 s.
+    if not 0.0 < zero <= min(8.0, 2.0 * (t[-1] - t[0])):
+        return None
+    return float(zero)
+
+
+def fade_edges(pres: Presence, lo: float, hi: float, level: float, *,
+               frame_seconds: float) -> tuple[float, float]:
+    """Carry the edges of ``[lo, hi)`` (frames) to the end of a fade heard fading out.
+
+    Under dialogue the last seconds of a fade-out (and the first of a fade-in) sink below
+    the noise, so :func:`extend` stops where the music stops being audible, not where it
+    stops. The level of the aligned track (``pres.gain``, dB against the reference) shows
+    the fade itself: when its amplitude falls along a straight line towards the edge (a
+    linear fade, as editors draw them), the edge moves to where that line reaches zero.
+    A hard cut or music masked by louder noise keeps its level, so it keeps its edge.
+    ``level`` is the cue's gain (dB) at full level.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = -6.0 + 20 * np.log10(np.r_[np.ones(20), np.linspace(0.9, 0.3, 8)])  # fading out
+    >>> p = Presence(0, np.zeros(28, np.float32), g.astype(np.float32), np.full(28, 5))
+    >>> lo, hi = fade_edges(p, 0, 28 * 16, -6.0, frame_seconds=0.016)
+    >>> round(hi * 0.016 - 28 * 16 * 0.016, 1)  # seconds added: the line reaches 0 later
+    0.8
+    >>> flat = Presence(0, np.zeros(28, np.float32), np.full(28, -6.0, np.float32), np.full(28, 5))
+    >>> fade_edges(flat, 0, 28 * 16, -6.0, frame_seconds=0.016)  # a hard cut stays
+    (0, 448)
+    """
+    n = pres.gain.size
+    if n == 0:
+        return lo, hi
+    a = int(np.clip((lo - pres.start_frame) // BIN, 0, n - 1))
+    b = int(np.clip(-(-(hi - pres.start_frame) // BIN), a + 1, n))
+    span = 32  # bins (8 s) looked at inside each edge
+    fs = frame_seconds
+    centre = (pres.start_frame + (np.arange(n) + 0.5) * BIN) * fs
+    amp = 10.0 ** ((pres.gain.astype(np.float64) - level) / 20.0)
+    ok = np.isfinite(amp)
+    out_lo, out_hi = lo, hi
+    sel = np.arange(max(a, b - span), b)
+    sel = sel[ok[sel]]
+    end = _fade_end(centre[sel] - hi * fs, amp[sel])
+    if end is not None:
+        out_hi = hi + end / fs
+    sel = np.arange(a, min(b, a + span))[::-1]
+    sel = sel[ok[sel]]
+    start = _fade_end(lo * fs - centre[sel], amp[sel])
+    if start is not None:
+        out_lo = lo - start / fs
+    return out_lo, out_hi
