@@ -593,8 +593,9 @@ def report(res: dict) -> str:
     lines.append("identify (best answer = the clip's track at its position ±0.5 s): " + ", ".join(
         f"{k} {v['correct']:.0%}" for k, v in ident.items() if "correct" in v))
     lines.append("identify on clips of unindexed music (half under dialogue at 0 dB; any answer "
-                 "is false): " + ", ".join(f"{k.split(' unindexed')[0]} {v['false']:.0%} answered"
-                                          for k, v in ident.items() if "false" in v))
+                 "is false): " + ", ".join(
+                     f"{k.split(' unindexed')[0]} {round(v['false'] * v['n'])}/{v['n']} answered"
+                     for k, v in ident.items() if "false" in v))
     a = res["all"]
     lines.append(f"all SNRs: P {a['precision']:.3f} R {a['recall']:.3f} F1 {a['f1']:.3f}, "
                  f"{int(a['false_cues'])} false cues in {sp['episode_hours']:.1f} h "
