@@ -381,3 +381,11 @@ def test_run_demo_scores_every_capability(demo: dict[str, Any], tmp_path: Path) 
     assert matched >= 0.85 * truth, report.episodes
     assert matched >= 0.6 * found, report.episodes
     assert report.to_dict()["library"] == str(tmp_path / "lib.db")
+    # A clip from a chorus that comes back 60 s later almost unchanged: both places match
+    # about as well, and the clip's own place must come first.
+    from heartsong.cues import FingerprintIndex, identify
+
+    song = next(t for t in gt["tracks"] if t["title"] == "Where the Light Falls")
+    y = _decode(str(demo["root"] / song["file"]), 40.0, 6.0)
+    hits = identify(FingerprintIndex(tmp_path / "lib.db.fingerprints"), y, sr=SR)
+    assert hits and abs(hits[0].position - 40.0) < 0.5, hits

@@ -58,6 +58,7 @@ _EXTEND_SECONDS = 60.0  # how far verification looks beyond a candidate's matche
 _FINE_MAX = 384  # hits of one cell used to search its stretch
 _SHADOW_RATIO = 1.5  # a same-track overlap this much weaker than another is its shadow
 _UNEXPLAINED_SHARE = 0.5  # of its z-score a cue must keep on evidence of its own
+_SURE_Z = 12.0  # z-score beyond which a candidate is certain; more z says no more
 
 
 @dataclass(frozen=True)
@@ -574,7 +575,10 @@ def _explain_away(index: FingerprintIndex, S: np.ndarray, cands: list[tuple],  #
     """Keep, strongest first, the candidates whose own evidence survives the stronger
     ones overlapping them (see :func:`heartsong.cues.refine.unexplained_significance`)."""
     kept: list[tuple] = []  # type: ignore[type-arg]
-    for c in sorted(cands, key=lambda c: -c[8]):
+    # Strongest first. The peaks' z-score decides up to certainty (_SURE_Z); beyond it the
+    # hash count does: a repeated chorus, a version or a slightly stretched alignment makes
+    # the track's peaks stand out about as much, but the exact place matches more hashes.
+    for c in sorted(cands, key=lambda c: (-min(c[8], _SURE_Z), -c[7], -c[8])):
         track, lo, hi, slope, intercept, pitch, _gain, score = c[:8]
         others = [(index.peaks(o[0]), (o[3], o[4], o[5])) for o in kept
                   if min(hi, o[2]) > max(lo, o[1])]
