@@ -145,15 +145,16 @@ def _median(x: np.ndarray | list[float]) -> float:
     return float(0.5 * (a[(n - 1) // 2] + a[n // 2]))
 
 
-def _distinct_pairs(tq: np.ndarray, tr: np.ndarray) -> np.ndarray:
-    """Indices of the first of each distinct ``(tq, tr)`` pair (the probes of one query
-    triplet repeat a pair; they are one piece of evidence)."""
-    if tq.size == 0:
+def _distinct_pairs(*cols: np.ndarray) -> np.ndarray:
+    """Indices of the first of each distinct row of ``cols`` (e.g. ``(tq, tr)``: the probes
+    of one query triplet repeat a pair; they are one piece of evidence)."""
+    if cols[0].size == 0:
         return np.zeros(0, np.int64)
-    o = np.lexsort((tr, tq))
-    new = np.ones(o.size, bool)
-    new[1:] = (np.diff(tq[o]) != 0) | (np.diff(tr[o]) != 0)
-    return o[new]
+    o = np.lexsort(cols[::-1])
+    step = cols[0][o[1:]] != cols[0][o[:-1]]
+    for c in cols[1:]:
+        step |= c[o[1:]] != c[o[:-1]]
+    return o[np.r_[True, step]]
 
 
 def _coarse_keep(track: np.ndarray, tq: np.ndarray, tr: np.ndarray, p: np.ndarray,
@@ -163,11 +164,8 @@ def _coarse_keep(track: np.ndarray, tq: np.ndarray, tr: np.ndarray, p: np.ndarra
     keep = np.zeros(tq.size, bool)
     # Votes are distinct (track, tq, tr) hits: the probes of one query triplet (and
     # reference triplets sharing an anchor) repeat one, and are one piece of evidence.
-    o = np.lexsort((tr, tq, track))
-    first = np.ones(o.size, bool)
-    first[1:] = (np.diff(track[o]) != 0) | (np.diff(tq[o]) != 0) | (np.diff(tr[o]) != 0)
     weight = np.zeros(tq.size)
-    weight[o[first]] = 1.0
+    weight[_distinct_pairs(track, tq, tr)] = 1.0
     # Table about 4x the hits: collisions stay rare and the counts stay cache-sized.
     size = 1 << max(16, int(tq.size * 4).bit_length())
     for oo in (0.0, _OBIN / 2):
@@ -712,11 +710,7 @@ def identify(
     if not isinstance(top, int) or top < 1:
         raise ParameterError("top", f"must be an integer >= 1, got {top!r}")
     target = index.config.sr
-    if isinstance(clip, str | Path):
-        y = np.concatenate([np.zeros(0, np.float32),
-                            *_blocks(clip, None, target)])
-    else:
-        y = np.concatenate([np.zeros(0, np.float32), *_blocks(clip, sr, target)])
+    y = np.concatenate([np.zeros(0, np.float32), *_blocks(clip, sr, target)])
     # Hash evidence a clip needs grows with its length: a longer clip offers more windows
     # for chance alignments with similar music (benchmarks/cues.py: with a fixed 6, 10 s
     # clips of unindexed music got an answer 7 times in 40; once in 40 with this).
