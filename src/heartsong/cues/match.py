@@ -35,6 +35,7 @@ import numpy as np
 from heartsong.cues.fingerprint import StreamChunk, fingerprint_stream
 from heartsong.cues.index import FingerprintIndex
 from heartsong.cues.refine import (
+    Spectrum,
     extend,
     fade_edges,
     presence,
@@ -209,6 +210,12 @@ def _fine(track: int, window: int, tq: np.ndarray, tr: np.ndarray, p: np.ndarray
     # float32 (0.001 frame precision here) sorts and searches twice as fast as float64.
     u = tr[sub, None] - (tq[sub, None] - np.float32(centre)) * _INV_STRETCH32[None, :]
     us = np.sort(u, axis=0)
+    # Most cells hold no line: no min_votes hits within 3 frames at any stretch. That is
+    # seen from the sorted offsets alone, far cheaper than counting (0.1 frame of slack
+    # covers the rounding of the lifted float32 values the count compares).
+    n, m = us.shape[0], min_votes
+    if n < m or not (us[m - 1 :] - us[: n - m + 1] <= 3.1).any():
+        return None
     # Tightest cluster: most hits within 3 frames, per stretch value.
     cnt = _window_counts(us, 3.0)
     best = cnt.max(axis=0)
@@ -474,9 +481,10 @@ def find_cues(
         dets.extend(_detect_chunk(index, ch, seed_votes))
         if refine:
             # Episode spectrogram kept as uint8 (0.5 dB steps): 27 MB per hour.
-            spec_parts.append(np.clip((ch.spectrogram + 100.0) * 2.0, 0, 255).astype(np.uint8))
+            spec_parts.append(Spectrum.quantise(ch.spectrogram))
         nframes = ch.frame0 + ch.spectrogram.shape[0]
-    S = (np.concatenate(spec_parts).astype(np.float32) / 2.0 - 100.0) if spec_parts else None
+    # Prepared once for the thousands of peak tests below (4 bytes per cell: 108 MB per hour).
+    S = Spectrum(np.concatenate(spec_parts)) if spec_parts else None
     fs = cfg.frame_seconds
     cands = []
     for slope, intercept, pitch, tq, _tr, chain in _merge(_chain(dets, max_gap / fs), max_gap / fs):
@@ -568,7 +576,7 @@ def _needed_z(score: int, min_significance: float, min_score: int) -> float:
     return min_significance + (_WEAK_EXTRA_Z if score < min_score else 0.0)
 
 
-def _explain_away(index: FingerprintIndex, S: np.ndarray, cands: list[tuple],  # type: ignore[type-arg]
+def _explain_away(index: FingerprintIndex, S: Spectrum, cands: list[tuple],  # type: ignore[type-arg]
                   min_significance: float, min_score: int) -> list[tuple]:  # type: ignore[type-arg]
     """Keep, strongest first, the candidates whose own evidence survives the stronger
     ones overlapping them (see :func:`heartsong.cues.refine.unexplained_significance`)."""
@@ -648,7 +656,7 @@ def _detect_chunk(index: FingerprintIndex, ch: StreamChunk, min_votes: int) -> l
     return out
 
 
-def _refine(index: FingerprintIndex, track: int, S: np.ndarray, slope: float, intercept: float,
+def _refine(index: FingerprintIndex, track: int, S: Spectrum, slope: float, intercept: float,
             pitch: float, lo: float, hi: float, t_begin: float, t_end: float,
             need: float = 0.0) -> tuple[float, float, float, float, float]:
     """Extend ``[lo, hi)`` to where the aligned track is audible; gain, quality, z-score."""

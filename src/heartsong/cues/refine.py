@@ -16,10 +16,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.ndimage import maximum_filter
 
 from heartsong.cues.fingerprint import Peaks
+from heartsong.errors import ParameterError
 
-__all__ = ["Presence", "extend", "fade_edges", "presence", "quality", "significance",
+__all__ = ["Presence", "Spectrum", "extend", "fade_edges", "presence", "quality", "significance",
            "unexplained_significance"]
 
 # Time resolution of the presence curve (frames of 16 ms: 0.256 s).
@@ -38,20 +40,64 @@ class Presence:
     d2sum: np.ndarray | None = None  # sum of its squares
 
 
-def _contrast(S: np.ndarray, t: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Level at (t, f), best of ±1 frame and ±1 band, and its excess over bands ±3..4."""
-    nt, nf = S.shape
-    ti = np.clip(np.rint(t).astype(np.int64), 1, nt - 2)
-    fi = np.clip(np.rint(f).astype(np.int64), 4, nf - 5)
-    best = np.full(ti.size, -np.inf, np.float32)
-    for dt in (-1, 0, 1):
-        for df in (-1, 0, 1):
-            best = np.maximum(best, S[ti + dt, fi + df])
-    side = (S[ti, fi - 3] + S[ti, fi + 3] + S[ti, fi - 4] + S[ti, fi + 4]) / 4.0
-    return best, best - side
+class Spectrum:
+    """An episode spectrogram prepared for the peak tests below.
+
+    Every test reads, at a (frame, band), the best level of its 3 x 3 neighbourhood and
+    the mean level of the bands 3 and 4 away. Both are computed once per episode here
+    (thousands of candidates are tested against one spectrogram), on the spectrogram
+    quantised to 0.5 dB steps (as :func:`heartsong.cues.find_cues` keeps it): one byte
+    per cell for the best level, two for the sum of the four side levels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> S = np.full((10, 20), -60.0, np.float32); S[5, 10] = -20.0
+    >>> sp = Spectrum.from_db(S)
+    >>> best, contrast = sp.contrast(np.array([5.0]), np.array([10.0]))
+    >>> float(best[0]), float(contrast[0])
+    (-20.0, 40.0)
+    """
+
+    def __init__(self, q: np.ndarray) -> None:
+        q = np.ascontiguousarray(q, np.uint8)
+        if q.ndim != 2:
+            raise ParameterError("q", f"must be a 2-D (frames, bands) array, got shape {q.shape}")
+        self.shape = q.shape
+        self.best = maximum_filter(q, size=3, mode="nearest")
+        side = np.zeros(q.shape, np.uint16)
+        if q.shape[1] >= 9:
+            w = q.astype(np.uint16)
+            side[:, 4:-4] = w[:, 1:-7] + w[:, 7:-1] + w[:, :-8] + w[:, 8:]
+        self.side = side
+
+    @staticmethod
+    def quantise(S: np.ndarray) -> np.ndarray:
+        """dB spectrogram -> the uint8 code used here (0.5 dB steps from -100 dB)."""
+        return np.clip((np.asarray(S, np.float32) + 100.0) * 2.0, 0, 255).astype(np.uint8)
+
+    @classmethod
+    def from_db(cls, S: np.ndarray) -> Spectrum:
+        """Prepare a dB spectrogram ``(frames, bands)`` (e.g. from
+        :func:`heartsong.cues.fingerprint.spectrogram`)."""
+        return cls(cls.quantise(S))
+
+    def contrast(self, t: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Level (dB) at (t, f), best of +-1 frame and +-1 band, and its excess over
+        bands +-3..4."""
+        nt, nf = self.shape
+        ti = np.clip(np.rint(t).astype(np.int64), 1, nt - 2)
+        fi = np.clip(np.rint(f).astype(np.int64), 4, nf - 5)
+        best = self.best[ti, fi].astype(np.float32) * np.float32(0.5) - np.float32(100.0)
+        side = self.side[ti, fi].astype(np.float32) * np.float32(0.125) - np.float32(100.0)
+        return best, best - side
 
 
-def _evidence(S: np.ndarray, s0: int, ref: Peaks, *, slope: float, intercept: float,
+def _spectrum(S: np.ndarray | Spectrum) -> Spectrum:
+    return S if isinstance(S, Spectrum) else Spectrum.from_db(S)
+
+
+def _evidence(S: Spectrum, s0: int, ref: Peaks, *, slope: float, intercept: float,
               pitch: float, lo: float, hi: float) -> tuple[np.ndarray, ...]:
     """The reference peaks mapped into episode frames ``[lo, hi)``: episode time and band,
     reference level, episode level, contrast, and contrast over the null (per peak)."""
@@ -59,7 +105,7 @@ def _evidence(S: np.ndarray, s0: int, ref: Peaks, *, slope: float, intercept: fl
     fe = ref.f.astype(np.float64) + pitch
     ok = (te >= lo) & (te < hi) & (fe >= 4) & (fe <= S.shape[1] - 5)
     te, fe, db = te[ok], fe[ok], ref.db[ok]
-    level, c = _contrast(S, te - s0, fe)
+    level, c = S.contrast(te - s0, fe)
     # Null: the same peaks moved off pitch (±5 and ±8 bands) measure the contrast of
     # whatever else is there (dialogue harmonics, other music) in the same frames,
     # with the same upward bias as the max-of-9 statistic above.
@@ -67,12 +113,12 @@ def _evidence(S: np.ndarray, s0: int, ref: Peaks, *, slope: float, intercept: fl
     for shift in (-8, -5, 5, 8):
         fs_ = fe + shift
         fs_ = np.where((fs_ >= 4) & (fs_ <= S.shape[1] - 5), fs_, fe - shift)
-        nulls.append(_contrast(S, te - s0, fs_)[1])
+        nulls.append(S.contrast(te - s0, fs_)[1])
     return te, fe, db, level, c, c - np.mean(nulls, axis=0)
 
 
 def unexplained_significance(
-    S: np.ndarray,
+    S: np.ndarray | Spectrum,
     ref: Peaks,
     *,
     line: tuple[float, float, float],
@@ -91,6 +137,7 @@ def unexplained_significance(
     ``line`` is ``(slope, intercept, pitch)``, as in :func:`presence`.
     """
     slope, intercept, pitch = line
+    S = _spectrum(S)
     te, fe, *_, d = _evidence(S, 0, ref, slope=slope, intercept=intercept, pitch=pitch,
                               lo=max(lo, 1), hi=min(hi, S.shape[0] - 1))
     if te.size == 0:
@@ -116,7 +163,7 @@ def unexplained_significance(
 
 
 def presence(
-    S: np.ndarray,
+    S: np.ndarray | Spectrum,
     s0: int,
     ref: Peaks,
     *,
@@ -129,8 +176,10 @@ def presence(
     """Evidence per 0.256 s bin that ``ref`` (mapped by ``t_ep = slope*t_ref + intercept``,
     ``f_ep = f_ref + pitch``) is present in episode frames ``[lo, hi)``.
 
-    ``S`` holds episode spectrogram rows starting at frame ``s0``.
+    ``S`` holds episode spectrogram rows (dB, or prepared as a :class:`Spectrum`, which
+    is faster when many tracks are tested against one episode) starting at frame ``s0``.
     """
+    S = _spectrum(S)
     lo = max(lo, s0 + 1)
     hi = min(hi, s0 + S.shape[0] - 1)
     nbins = max(0, (hi - lo) // BIN)
@@ -226,8 +275,9 @@ def extend(
     if threshold is None:
         typical = float(np.median(inside)) if inside.size else 6.0
         threshold = float(np.clip(0.5 * typical, 3.0, 5.0))
+    con = np.where(pres.count > 0, pres.contrast, 0.0)
     # Each bin weighs by its number of peaks: bins with one peak are mostly noise.
-    c = pres.count * (np.where(pres.count > 0, pres.contrast, 0.0) - threshold)
+    c = pres.count * (con - threshold)
     # Start: maximise sum(c[k:first + 1]) over k <= first + 2 (may also trim the core edge).
     head = c[: min(first + 3, n)]
     back = np.cumsum(head[::-1])[::-1]  # back[k] = sum(head[k:])
@@ -243,7 +293,7 @@ def extend(
     k2 = int(np.argmax(np.cumsum(c[: m + 1][::-1])[::-1]))
     j2 = m + int(np.argmax(np.cumsum(c[m:])))
     cnt = pres.count.astype(np.float64)
-    cs = np.where(pres.count > 0, pres.contrast, 0.0) * cnt
+    cs = con * cnt
 
     def absent(a: int, b: int) -> bool:
         return b - a >= 8 and cs[a:b].sum() <= 1.0 * max(cnt[a:b].sum(), 1.0)

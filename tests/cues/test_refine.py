@@ -1,0 +1,58 @@
+"""Peak tests against a prepared episode spectrogram (heartsong.cues.refine)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from heartsong.cues.fingerprint import Peaks
+from heartsong.cues.refine import Spectrum, presence, significance
+from heartsong.errors import ParameterError
+
+
+def _direct(S: np.ndarray, t: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The definition: best of the 3 x 3 neighbourhood, minus the mean of bands +-3 and +-4."""
+    nt, nf = S.shape
+    ti = np.clip(np.rint(t).astype(int), 1, nt - 2)
+    fi = np.clip(np.rint(f).astype(int), 4, nf - 5)
+    best = np.array([S[a - 1 : a + 2, b - 1 : b + 2].max() for a, b in zip(ti, fi, strict=True)])
+    side = (S[ti, fi - 3] + S[ti, fi + 3] + S[ti, fi - 4] + S[ti, fi + 4]) / 4
+    return best, best - side
+
+
+def test_prepared_contrast_equals_the_definition_on_the_quantised_spectrogram() -> None:
+    rng = np.random.default_rng(3)
+    S = rng.uniform(-95, -10, (300, 40)).astype(np.float32)
+    q = Spectrum.quantise(S)
+    Sq = q.astype(np.float32) / 2 - 100  # what the prepared form sees: 0.5 dB steps
+    t = rng.uniform(-3, 303, 500)  # also off both ends: clipped like the definition
+    f = rng.uniform(-2, 42, 500)
+    best, c = Spectrum(q).contrast(t, f)
+    best_ref, c_ref = _direct(Sq, t, f)
+    np.testing.assert_allclose(best, best_ref, atol=1e-4)
+    np.testing.assert_allclose(c, c_ref, atol=1e-4)
+
+
+def test_presence_is_the_same_from_dB_or_prepared() -> None:
+    rng = np.random.default_rng(4)
+    S = rng.uniform(-90, -40, (2000, 117)).astype(np.float32)
+    t = np.sort(rng.uniform(0, 1800, 300)).astype(np.float32)
+    f = rng.uniform(5, 110, 300).astype(np.float32)
+    S[np.rint(t).astype(int), np.rint(f).astype(int)] = -15.0  # the track is there
+    ref = Peaks(t, f, np.full(t.size, -20.0, np.float32))
+    kw = dict(slope=1.0, intercept=0.0, pitch=0.0, lo=0, hi=2000)
+    a = presence(S, 0, ref, **kw)
+    b = presence(Spectrum.from_db(S), 0, ref, **kw)
+    np.testing.assert_array_equal(a.count, b.count)
+    np.testing.assert_allclose(a.contrast, b.contrast, atol=1e-4)
+    _, z = significance(b, 0, 2000)
+    assert z > 20
+    # Off the track's line (shifted by 40 frames) nothing stands out.
+    _, z_off = significance(presence(Spectrum.from_db(S), 0, ref, **{**kw, "intercept": 40.0}),
+                            0, 2000)
+    assert abs(z_off) < 4
+
+
+def test_spectrum_rejects_a_non_2d_array() -> None:
+    with pytest.raises(ParameterError, match="q"):
+        Spectrum(np.zeros(10, np.uint8))
