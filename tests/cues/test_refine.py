@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from heartsong.cues.fingerprint import Peaks
-from heartsong.cues.refine import Spectrum, presence, significance
+from heartsong.cues.refine import BIN, Presence, Spectrum, extend, presence, significance
 from heartsong.errors import ParameterError
 
 
@@ -56,3 +56,38 @@ def test_presence_is_the_same_from_dB_or_prepared() -> None:
 def test_spectrum_rejects_a_non_2d_array() -> None:
     with pytest.raises(ParameterError, match="q"):
         Spectrum(np.zeros(10, np.uint8))
+
+
+def _pres(contrast: np.ndarray, gain: np.ndarray) -> Presence:
+    n = contrast.size
+    count = np.full(n, 6)
+    return Presence(0, contrast.astype(np.float32), gain.astype(np.float32), count,
+                    (contrast * count).astype(np.float64), None)
+
+
+def test_extend_stops_where_other_music_lights_the_track_at_unrelated_levels() -> None:
+    rng = np.random.default_rng(5)
+    # 40 bins of the cue (gain -4 dB, clear), then 30 bins where the next, similar music
+    # lights the track's peaks: contrast still high, levels unrelated to the cue's.
+    contrast = np.r_[np.full(40, 18.0), rng.uniform(-2, 16, 30)]
+    gain = np.r_[-4.0 + rng.normal(0, 0.7, 40), rng.uniform(-25, 20, 30)]
+    p = _pres(contrast, gain)
+    core = (0, 30 * BIN)
+    _, hi_plain = extend(p, *core)
+    _, hi_gain = extend(p, *core, gain_tol=6.0)
+    assert hi_plain > 60 * BIN  # contrast alone carries the cue on
+    assert 38 * BIN <= hi_gain <= 44 * BIN  # the gain puts the end where the cue ended
+
+
+def test_extend_with_gain_keeps_a_fade_and_a_noisy_core_alone() -> None:
+    rng = np.random.default_rng(6)
+    # A fade-out: the gain falls smoothly for 20 bins, contrast stays clear.
+    contrast = np.r_[np.full(40, 18.0), np.full(20, 14.0), np.zeros(20)]
+    gain = np.r_[np.full(40, -4.0), np.linspace(-4.0, -30.0, 20), np.full(20, np.nan)]
+    p = _pres(contrast, gain)
+    assert extend(p, 0, 30 * BIN, gain_tol=6.0) == extend(p, 0, 30 * BIN)
+    # Under dialogue (core contrast well below 12 dB) the gain is not trusted.
+    contrast = np.r_[np.full(40, 8.0), rng.uniform(4, 9, 30)]
+    gain = np.r_[np.full(40, -4.0), rng.uniform(-25, 20, 30)]
+    p = _pres(contrast, gain)
+    assert extend(p, 0, 30 * BIN, gain_tol=6.0) == extend(p, 0, 30 * BIN)

@@ -59,6 +59,7 @@ _EXTEND_SECONDS = 60.0  # how far verification looks beyond a candidate's matche
 _FINE_MAX = 384  # hits of one cell used to search its stretch
 _SHADOW_RATIO = 1.5  # a same-track overlap this much weaker than another is its shadow
 _UNEXPLAINED_SHARE = 0.5  # of its z-score a cue must keep on evidence of its own
+_GAIN_TOL = 6.0  # dB above the cue's gain that marks another music's level (refine.extend)
 _SURE_Z = 12.0  # z-score beyond which a candidate is certain; more z says no more
 
 
@@ -680,6 +681,11 @@ def _refine(index: FingerprintIndex, track: int, S: Spectrum, slope: float, inte
                     lo=a0, hi=max(b0, a0 + 1))
     new_lo, new_hi = extend(pres, lo, hi)
     qual, z = significance(pres, new_lo, new_hi)
+    if z < need:
+        return new_lo, new_hi, 0.0, qual, z
+    # The decision is taken on the plain span; the gain test only places the edges (a
+    # chance alignment trimmed to its best seconds would look more significant).
+    new_lo, new_hi = extend(pres, lo, hi, gain_tol=_GAIN_TOL)
     a = int((new_lo - pres.start_frame) // 16)
     b = int((new_hi - pres.start_frame) // 16) + 1
     g = pres.gain[max(a, 0) : max(b, 0)]

@@ -250,34 +250,47 @@ def significance(pres: Presence, lo: float, hi: float) -> tuple[float, float]:
     return mean, mean / math.sqrt(var / n)
 
 
-def extend(
-    pres: Presence,
-    core_lo: float,
-    core_hi: float,
-    *,
-    threshold: float | None = None,
-) -> tuple[float, float]:
-    """Move the edges of ``[core_lo, core_hi)`` (frames) to where the music starts and stops.
+def _foreign(gain: np.ndarray, first: int, last: int, tol: float) -> np.ndarray:
+    """Bins outside ``[first, last]`` whose measured gain jumps above the cue's.
 
-    Change-point by cumulative sum: the start is the bin that maximises the sum of
-    ``contrast - threshold`` from it up to the core (music bins add, absent bins
-    subtract), likewise for the end. Isolated noisy bins cannot move an edge far,
-    and short dips inside the span do not cut it.
+    Inside a cue every audible peak of the track is the track times one gain, which only
+    moves smoothly, and outwards only down (fades). Past the cue's end, other music that
+    happens to light some of the track's peaks (the next cue of a cross-fade, similar
+    music) gives levels unrelated to the track's. Walking outwards from each edge, a bin
+    whose gain is more than ``tol`` dB above the median of the last three accepted bins
+    is foreign; a lower one is accepted (a fade goes on).
     """
-    n = pres.contrast.size
-    if n == 0:
-        return core_lo, core_hi
-    first = int(np.clip((core_lo - pres.start_frame) // BIN, 0, n - 1))
-    last = int(np.clip((core_hi - pres.start_frame) // BIN, first, n - 1))
-    # Threshold halfway between absence (0 dB) and the contrast typical inside the
-    # core, so the edge sits where the music fades into the noise at any SNR.
-    inside = pres.contrast[first : last + 1][pres.count[first : last + 1] > 0]
-    if threshold is None:
-        typical = float(np.median(inside)) if inside.size else 6.0
-        threshold = float(np.clip(0.5 * typical, 3.0, 5.0))
-    con = np.where(pres.count > 0, pres.contrast, 0.0)
+    n = gain.size
+    out = np.zeros(n, bool)
+    finite = np.isfinite(gain)
+    core = gain[first : last + 1][finite[first : last + 1]]
+    if core.size < 4:
+        return out
+    # The gain's own spread inside the cue widens the tolerance (three spreads).
+    tol = max(tol, 3.0 * 1.4826 * float(np.median(np.abs(core - np.median(core)))))
+    for edge, step in ((last, 1), (first, -1)):
+        inner = np.arange(edge, first - 1, -1) if step > 0 else np.arange(edge, last + 1)
+        recent = [float(gain[i]) for i in inner[finite[inner]][:3][::-1]]
+        if not recent:
+            continue
+        i = edge + step
+        while 0 <= i < n:
+            if finite[i]:
+                g = float(gain[i])
+                if g - float(np.median(recent)) > tol:
+                    out[i] = True
+                else:
+                    recent = [*recent[-2:], g]
+            i += step
+    return out
+
+
+def _edges(count: np.ndarray, con: np.ndarray, first: int, last: int,
+           threshold: float) -> tuple[int, int]:
+    """First and last bin of the cue around core bins ``[first, last]`` (see :func:`extend`)."""
+    n = con.size
     # Each bin weighs by its number of peaks: bins with one peak are mostly noise.
-    c = pres.count * (con - threshold)
+    c = count * (con - threshold)
     # Start: maximise sum(c[k:first + 1]) over k <= first + 2 (may also trim the core edge).
     head = c[: min(first + 3, n)]
     back = np.cumsum(head[::-1])[::-1]  # back[k] = sum(head[k:])
@@ -292,7 +305,7 @@ def extend(
     m = first + int(np.argmax(np.convolve(c[first : last + 1], np.ones(w), "valid"))) + w // 2
     k2 = int(np.argmax(np.cumsum(c[: m + 1][::-1])[::-1]))
     j2 = m + int(np.argmax(np.cumsum(c[m:])))
-    cnt = pres.count.astype(np.float64)
+    cnt = count.astype(np.float64)
     cs = con * cnt
 
     def absent(a: int, b: int) -> bool:
@@ -302,6 +315,62 @@ def extend(
         k = k2
     if j2 < j and absent(j2 + 1, j + 1):
         j = j2
+    return k, j
+
+
+# Gain consistency (extend's gain_tol): a cut needs this share of foreign bins, and the core
+# this typical contrast (dB): under dialogue the dialogue lifts the levels at the track's
+# peaks just as other music does, and the gain no longer tells them apart.
+_FOREIGN_SHARE = 0.5
+_CLEAR_CORE_DB = 12.0
+
+
+def extend(
+    pres: Presence,
+    core_lo: float,
+    core_hi: float,
+    *,
+    threshold: float | None = None,
+    gain_tol: float | None = None,
+) -> tuple[float, float]:
+    """Move the edges of ``[core_lo, core_hi)`` (frames) to where the music starts and stops.
+
+    Change-point by cumulative sum: the start is the bin that maximises the sum of
+    ``contrast - threshold`` from it up to the core (music bins add, absent bins
+    subtract), likewise for the end. Isolated noisy bins cannot move an edge far,
+    and short dips inside the span do not cut it.
+
+    With ``gain_tol`` (dB), and when the core stands clear of the noise, an edge also
+    moves inwards over a stretch where the track's peaks are lit but mostly at levels
+    more than ``gain_tol`` above the cue's gain: other music after a cross-fade, not the
+    track (see ``_foreign``).
+    """
+    n = pres.contrast.size
+    if n == 0:
+        return core_lo, core_hi
+    first = int(np.clip((core_lo - pres.start_frame) // BIN, 0, n - 1))
+    last = int(np.clip((core_hi - pres.start_frame) // BIN, first, n - 1))
+    # Threshold halfway between absence (0 dB) and the contrast typical inside the
+    # core, so the edge sits where the music fades into the noise at any SNR.
+    inside = pres.contrast[first : last + 1][pres.count[first : last + 1] > 0]
+    if threshold is None:
+        typical = float(np.median(inside)) if inside.size else 6.0
+        threshold = float(np.clip(0.5 * typical, 3.0, 5.0))
+    con = np.where(pres.count > 0, pres.contrast, 0.0)
+    k, j = _edges(pres.count, con, first, last, threshold)
+    if gain_tol is not None and inside.size and float(np.median(inside)) >= _CLEAR_CORE_DB:
+        foreign = _foreign(pres.gain, first, last, gain_tol)
+        kg, jg = _edges(pres.count, np.where(foreign, 0.0, con), first, last, threshold)
+        measured = np.isfinite(pres.gain)
+
+        def mostly_foreign(a: int, b: int) -> bool:
+            m = int(measured[a:b].sum())
+            return m >= 2 and int(foreign[a:b].sum()) >= _FOREIGN_SHARE * m
+
+        if kg > k and mostly_foreign(k, kg):
+            k = kg
+        if jg < j and mostly_foreign(jg + 1, j + 1):
+            j = jg
     lo = pres.start_frame + k * BIN
     hi = pres.start_frame + (j + 1) * BIN
     if hi <= lo:
