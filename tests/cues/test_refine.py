@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from heartsong.cues.fingerprint import Peaks
-from heartsong.cues.refine import BIN, Presence, Spectrum, extend, presence, significance
+from heartsong.cues.refine import (
+    BIN,
+    Presence,
+    Spectrum,
+    extend,
+    presence,
+    significance,
+    unexplained_significance,
+)
 from heartsong.errors import ParameterError
 
 
@@ -91,3 +99,30 @@ def test_extend_with_gain_keeps_a_fade_and_a_noisy_core_alone() -> None:
     gain = np.r_[np.full(40, -4.0), rng.uniform(-25, 20, 30)]
     p = _pres(contrast, gain)
     assert extend(p, 0, 30 * BIN, gain_tol=6.0) == extend(p, 0, 30 * BIN)
+
+
+def test_unexplained_evidence_with_a_wider_reach_around_the_stronger_cue() -> None:
+    rng = np.random.default_rng(7)
+    S = rng.uniform(-90, -70, (1500, 117)).astype(np.float32)
+    # Track A: held notes (20 frames each) at its stored peaks' bands.
+    ta = np.arange(20, 1400, 40, dtype=np.float32)
+    fa = rng.uniform(10, 100, ta.size).astype(np.float32)
+    for t, f in zip(ta, fa, strict=True):
+        S[int(t) : int(t) + 20, int(round(f))] = -20.0
+    a = Peaks(ta, fa, np.full(ta.size, -20.0, np.float32))
+    # B lights the same held notes 8 frames later (a version, or a slightly stretched line),
+    # plus a few notes of its own.
+    own_t = np.arange(35, 1400, 160, dtype=np.float32)
+    own_f = rng.uniform(10, 100, own_t.size).astype(np.float32)
+    for t, f in zip(own_t, own_f, strict=True):
+        S[int(t) - 1 : int(t) + 2, int(round(f))] = -20.0
+    b = Peaks(np.r_[ta + 8, own_t].astype(np.float32), np.r_[fa, own_f].astype(np.float32),
+              np.full(ta.size + own_t.size, -20.0, np.float32))
+    order = np.argsort(b.t)
+    b = Peaks(b.t[order], b.f[order], b.db[order])
+    line = (1.0, 0.0, 0.0)
+    kw = dict(line=line, lo=0, hi=1500, others=[(a, line)])
+    z_near = unexplained_significance(S, b, **kw)
+    z_wide = unexplained_significance(S, b, **kw, reach=(12, 1))
+    assert z_near > 10  # +-3 frames: B's copies of A's notes count as B's own evidence
+    assert z_wide < z_near / 2  # +-12 frames: only B's own notes are left

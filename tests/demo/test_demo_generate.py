@@ -376,10 +376,11 @@ def test_run_demo_scores_every_capability(demo: dict[str, Any], tmp_path: Path) 
     truth = sum(r.truth for r in report.episodes)
     matched = sum(r.matched for r in report.episodes)
     found = sum(r.found for r in report.episodes)
-    # Every album cue of the demo is long and audible: nearly all must be found, and most
-    # of what is found must be true (versions of one song and repeats are the hard part).
+    # Every album cue of the demo is long and audible: nearly all must be found, and what
+    # is found must be true (versions of one song, quotes of its theme and repeats are the
+    # hard part: before nested candidates were judged with a wider reach, 11 of 17).
     assert matched >= 0.85 * truth, report.episodes
-    assert matched >= 0.6 * found, report.episodes
+    assert matched >= 0.9 * found, report.episodes
     assert report.to_dict()["library"] == str(tmp_path / "lib.db")
     # A clip from a chorus that comes back 60 s later almost unchanged: both places match
     # about as well, and the clip's own place must come first.

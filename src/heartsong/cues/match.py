@@ -60,6 +60,13 @@ _FINE_MAX = 384  # hits of one cell used to search its stretch
 _SHADOW_RATIO = 1.5  # a same-track overlap this much weaker than another is its shadow
 _UNEXPLAINED_SHARE = 0.5  # of its z-score a cue must keep on evidence of its own
 _GAIN_TOL = 6.0  # dB above the cue's gain that marks another music's level (refine.extend)
+# A candidate lying (this share of it) inside a stronger cue of another track is judged on
+# its own evidence with a wider reach (frames, bands) around the stronger cue's peaks: two
+# tracks rarely play together for a whole cue, and a version of the song, a quote of its
+# theme or same-key music aligned a little stretched light the stronger cue's notes a few
+# frames off its 14 stored peaks per second (the demo's versions and quotes).
+_NESTED = 0.8
+_NESTED_REACH = (12, 1)
 _SURE_Z = 12.0  # z-score beyond which a candidate is certain; more z says no more
 
 
@@ -591,8 +598,11 @@ def _explain_away(index: FingerprintIndex, S: Spectrum, cands: list[tuple],  # t
                   if min(hi, o[2]) > max(lo, o[1])]
         if others:
             need = _needed_z(score, min_significance, min_score)
+            nested = any(o[0] != track and min(hi, o[2]) - max(lo, o[1]) >= _NESTED * (hi - lo)
+                         for o in kept)
             z = unexplained_significance(S, index.peaks(track), line=(slope, intercept, pitch),
-                                         lo=lo, hi=hi, others=others)
+                                         lo=lo, hi=hi, others=others,
+                                         reach=_NESTED_REACH if nested else (3, 1))
             # Most of its evidence explained by a stronger cue: a version, quote or repeat.
             if z < max(need, _UNEXPLAINED_SHARE * c[8]):
                 continue

@@ -125,10 +125,11 @@ def unexplained_significance(
     lo: float,
     hi: float,
     others: list[tuple[Peaks, tuple[float, float, float]]],
+    reach: tuple[int, int] = (3, 1),
 ) -> float:
     """z-score of ``ref`` on ``line`` over episode frames ``[lo, hi)``, counting only the
     peaks that none of ``others`` (stronger cues, each a track's peaks and its line)
-    puts at the same place (±3 frames, ±1 band).
+    puts at the same place (``reach``: ±3 frames, ±1 band by default).
 
     Evidence is used once: a version of a song with the same arrangement, a theme that
     another track quotes, or the same track shifted by a repeat all match the episode
@@ -142,8 +143,9 @@ def unexplained_significance(
                               lo=max(lo, 1), hi=min(hi, S.shape[0] - 1))
     if te.size == 0:
         return 0.0
-    a = int(math.floor(te.min())) - 4
-    n = int(math.ceil(te.max())) + 5 - a
+    rt, rf = reach
+    a = int(math.floor(te.min())) - rt - 1
+    n = int(math.ceil(te.max())) + rt + 2 - a
     taken = np.zeros((n, S.shape[1]), bool)
     for peaks_o, (so, io, po) in others:
         to = so * peaks_o.t.astype(np.float64) + io
@@ -151,8 +153,8 @@ def unexplained_significance(
         ok = (to >= a) & (to < a + n) & (fo >= 0) & (fo <= S.shape[1] - 1)
         ti = np.rint(to[ok]).astype(np.int64) - a
         fi = np.rint(fo[ok]).astype(np.int64)
-        for dt in range(-3, 4):
-            for df in (-1, 0, 1):
+        for dt in range(-rt, rt + 1):
+            for df in range(-rf, rf + 1):
                 taken[np.clip(ti + dt, 0, n - 1), np.clip(fi + df, 0, S.shape[1] - 1)] = True
     free = ~taken[np.rint(te).astype(np.int64) - a, np.rint(fe).astype(np.int64)]
     k = int(free.sum())
