@@ -183,3 +183,28 @@ def test_fade_out_under_dialogue_ends_where_the_fade_ends(index, tracks):
     cues = find_cues(index, ep, sr=SR)
     assert [c.track_id for c in cues] == [101]
     assert cues[0].end == pytest.approx(35.0, abs=0.7)
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+def test_short_cue_between_two_louder_tracks(tmp_path, seed):
+    # 4 s of one track 6 dB below the tracks cut right before and after it: the seconds
+    # around the short cue hold other music that scatters its evidence, yet its own
+    # seconds match clearly (found 2 times in 20 such cases before the core-alone test).
+    from heartsong.cues import FingerprintIndex
+
+    y = {k: synth.music(k, duration=40, sr=SR) for k in (11, 12, 13)}
+    idx = FingerprintIndex(tmp_path / "idx")
+    for k, v in y.items():
+        idx.add(k, v, sr=SR)
+    idx.save()
+    s0 = int(np.random.default_rng(seed).integers(0, 30)) * SR
+    ep = np.concatenate([y[12][: 20 * SR], y[11][s0 : s0 + 4 * SR] * 10 ** (-6 / 20),
+                         y[13][5 * SR : 25 * SR]]).astype(np.float32)
+    ep += 0.02 * synth.speech(seed, duration=ep.size / SR, sr=SR)
+    cues = find_cues(idx, ep, sr=SR)
+    short = [c for c in cues if c.track_id == 11]
+    assert len(short) == 1, cues
+    assert short[0].start == pytest.approx(20.0, abs=0.5)
+    assert short[0].end == pytest.approx(24.0, abs=0.5)
+    assert short[0].track_start == pytest.approx(s0 / SR, abs=0.3)
+    assert {c.track_id for c in cues} == {11, 12, 13}

@@ -67,6 +67,7 @@ _GAIN_TOL = 6.0  # dB above the cue's gain that marks another music's level (ref
 # frames off its 14 stored peaks per second (the demo's versions and quotes).
 _NESTED = 0.8
 _NESTED_REACH = (12, 1)
+_CORE_EXTRA_Z = 2.0  # over the needed z, for a strong candidate's core alone (see _refine)
 _SURE_Z = 12.0  # z-score beyond which a candidate is certain; more z says no more
 
 
@@ -509,7 +510,7 @@ def find_cues(
             # with other music) must be confirmed by clearly stronger audible evidence.
             need = _needed_z(score, min_significance, min_score)
             lo, hi, gain, qual, z = _refine(index, chain.track, S, slope, intercept, pitch, lo,
-                                            hi, t_begin, t_end, need)
+                                            hi, t_begin, t_end, need, strong=score >= min_score)
             if qual < min_quality or z < need:
                 continue
         elif score < min_score:
@@ -669,7 +670,7 @@ def _detect_chunk(index: FingerprintIndex, ch: StreamChunk, min_votes: int) -> l
 
 def _refine(index: FingerprintIndex, track: int, S: Spectrum, slope: float, intercept: float,
             pitch: float, lo: float, hi: float, t_begin: float, t_end: float,
-            need: float = 0.0) -> tuple[float, float, float, float, float]:
+            need: float = 0.0, strong: bool = False) -> tuple[float, float, float, float, float]:
     """Extend ``[lo, hi)`` to where the aligned track is audible; gain, quality, z-score."""
     fs = index.config.frame_seconds
     peaks = index.peaks(track)
@@ -681,7 +682,16 @@ def _refine(index: FingerprintIndex, track: int, S: Spectrum, slope: float, inte
                        lo=int(max(lo - pad, t_begin - 2)), hi=int(min(hi + pad, t_end + 2)))
         q0, z0 = significance(pre, lo - pad, hi + pad)
         if z0 < 0.5 * need:
-            return lo, hi, 0.0, q0, z0
+            # A short cue between louder tracks: the seconds around it dilute its evidence
+            # (or drown it: another track's music scatters the contrast). Strong hash
+            # evidence with a clearly significant core goes on to the full test, when there
+            # are such seconds (not in a clip that is hardly longer than the core).
+            context = min(hi + pad, S.shape[0]) - max(lo - pad, 0) - (hi - lo)
+            if not (strong and context * fs >= 4.0):
+                return lo, hi, 0.0, q0, z0
+            _, zc = significance(pre, max(lo, t_begin), min(hi, t_end))
+            if zc < need + _CORE_EXTRA_Z:
+                return lo, hi, 0.0, q0, z0
     # Look far beyond the matched core (long fades, whole cues under dialogue where
     # only a few hashes survived), but not past the track's ends on this line.
     margin = int(_EXTEND_SECONDS / fs)
