@@ -214,20 +214,29 @@ def _fine(track: int, window: int, tq: np.ndarray, tr: np.ndarray, p: np.ndarray
     centre = window * _WIN + _WIN / 2
     # A loud cue puts thousands of hits in one cell; an evenly spaced subset finds the
     # stretch as well (the line holds a fixed share of the hits) at a fraction of the cost.
-    sub = np.linspace(0, tq.size - 1, _FINE_MAX).astype(np.int64) if tq.size > _FINE_MAX \
-        else slice(None)
-    # float32 (0.001 frame precision here) sorts and searches twice as fast as float64.
-    u = tr[sub, None] - (tq[sub, None] - np.float32(centre)) * _INV_STRETCH32[None, :]
-    us = np.sort(u, axis=0)
+    if tq.size > _FINE_MAX:
+        sub = np.linspace(0, tq.size - 1, _FINE_MAX).astype(np.int64)
+        tqs, trs = tq[sub], tr[sub]
+    else:
+        tqs, trs = tq, tr
+    # One row per stretch value (rows sort contiguously); float32 (0.001 frame precision
+    # here) sorts and searches twice as fast as float64.
+    u = trs[None, :] - (tqs[None, :] - np.float32(centre)) * _INV_STRETCH32[:, None]
+    u.sort(axis=1)
     # Most cells hold no line: no min_votes hits within 3 frames at any stretch. That is
     # seen from the sorted offsets alone, far cheaper than counting (0.1 frame of slack
     # covers the rounding of the lifted float32 values the count compares).
-    n, m = us.shape[0], min_votes
-    if n < m or not (us[m - 1 :] - us[: n - m + 1] <= 3.1).any():
+    n, m = u.shape[1], min_votes
+    if n < m or not (u[:, m - 1 :] - u[:, : n - m + 1] <= 3.1).any():
         return None
-    # Tightest cluster: most hits within 3 frames, per stretch value.
-    cnt = _window_counts(us, 3.0)
-    best = cnt.max(axis=0)
+    # Tightest cluster: most hits within 3 frames, per stretch value. Rows are lifted by
+    # multiples of a span larger than any row's range: one sorted array, one search.
+    k_ = u.shape[0]
+    lift = float(u[:, -1].max() - u[:, 0].min()) + 7.0
+    flat = (u + (np.arange(k_, dtype=np.float32) * np.float32(lift))[:, None]).ravel()
+    cnt = (np.searchsorted(flat, flat + np.float32(3.0), "right")
+           - np.arange(flat.size)).reshape(k_, n)
+    best = cnt.max(axis=1)
     top = best.max()
     if top < min_votes:
         return None
@@ -237,12 +246,14 @@ def _fine(track: int, window: int, tq: np.ndarray, tr: np.ndarray, p: np.ndarray
     uk = tr - (tq - centre) / _STRETCH[k]
     # The cluster itself over all hits at that stretch.
     uks = np.sort(uk)
-    cnt_k = _window_counts(uks[:, None], 3.0)[:, 0]
+    cnt_k = np.searchsorted(uks, uks + 3.0, "right") - np.arange(uks.size)
     i = int(np.argmax(cnt_k))
     u0 = _median(uks[i : i + int(cnt_k[i])])
     inl = np.abs(uk - u0) <= 2.0
     pm = _median(p[inl])
     inl &= np.abs(p - pm) <= 1.0
+    if int(inl.sum()) < min_votes:
+        return None
     # One vote per distinct (tq, tr) pair: probes of one query triplet are not evidence.
     if _distinct_pairs(tq[inl], tr[inl]).size < min_votes:
         return None
