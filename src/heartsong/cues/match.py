@@ -192,20 +192,19 @@ def _coarse_keep(track: np.ndarray, tq: np.ndarray, tr: np.ndarray, p: np.ndarra
     return keep
 
 
-def _window_counts(cols: np.ndarray, width: float) -> np.ndarray:
-    """For each column (sorted ascending), how many values lie in ``[v, v + width]``.
+def _window_counts(rows: np.ndarray, width: float) -> np.ndarray:
+    """For each row (sorted ascending), how many of its values lie in ``[v, v + width]``.
 
-    One ``searchsorted`` over all columns at once: each column is lifted by a
-    multiple of a span larger than any column's range, so the flattened array
-    stays sorted and windows never cross columns.
+    One ``searchsorted`` over all rows at once: each row is lifted by a multiple of a
+    span larger than any row's range (in the rows' own dtype), so the flattened array
+    stays sorted and windows never cross rows.
     """
-    n, k = cols.shape
+    k, n = rows.shape
     if n == 0:
-        return np.zeros((0, k), np.int64)
-    lift = float(cols[-1].max() - cols[0].min()) + 2 * width + 1.0
-    flat = (cols.T + (np.arange(k, dtype=cols.dtype) * cols.dtype.type(lift))[:, None]).ravel()
-    upto = np.searchsorted(flat, flat + width, "right").reshape(k, n).T
-    return upto - (np.arange(n)[:, None] + (np.arange(k) * n)[None, :])
+        return np.zeros((k, 0), np.int64)
+    lift = float(rows[:, -1].max() - rows[:, 0].min()) + 2 * width + 1.0
+    flat = (rows + (np.arange(k, dtype=rows.dtype) * rows.dtype.type(lift))[:, None]).ravel()
+    return (np.searchsorted(flat, flat + width, "right") - np.arange(flat.size)).reshape(k, n)
 
 
 def _fine(track: int, window: int, tq: np.ndarray, tr: np.ndarray, p: np.ndarray,
@@ -229,14 +228,8 @@ def _fine(track: int, window: int, tq: np.ndarray, tr: np.ndarray, p: np.ndarray
     n, m = u.shape[1], min_votes
     if n < m or not (u[:, m - 1 :] - u[:, : n - m + 1] <= 3.1).any():
         return None
-    # Tightest cluster: most hits within 3 frames, per stretch value. Rows are lifted by
-    # multiples of a span larger than any row's range: one sorted array, one search.
-    k_ = u.shape[0]
-    lift = float(u[:, -1].max() - u[:, 0].min()) + 7.0
-    flat = (u + (np.arange(k_, dtype=np.float32) * np.float32(lift))[:, None]).ravel()
-    cnt = (np.searchsorted(flat, flat + np.float32(3.0), "right")
-           - np.arange(flat.size)).reshape(k_, n)
-    best = cnt.max(axis=1)
+    # Tightest cluster: most hits within 3 frames, per stretch value.
+    best = _window_counts(u, 3.0).max(axis=1)
     top = best.max()
     if top < min_votes:
         return None
@@ -304,15 +297,15 @@ def _fit(ch: _Chain) -> tuple[float, float, float, np.ndarray, np.ndarray]:
         # one that lines most matches up: search it on a fine grid, then least squares.
         grid = np.arange(_STRETCH[0], _STRETCH[-1] + 1e-9, 0.001)
         ref = _median(tr)
-        b = tq[:, None] - grid[None, :] * (tr[:, None] - ref)
-        bs = np.sort(b, axis=0)
+        # One row per slope: intercepts at the chain's median track time, sorted.
+        bs = np.sort(tq[None, :] - grid[:, None] * (tr[None, :] - ref), axis=1)
         cnt = _window_counts(bs, 4.0)
-        best = cnt.max(axis=0)
+        best = cnt.max(axis=1)
         cands = np.nonzero(best == best.max())[0]
         k = int(cands[np.argmin(np.abs(grid[cands] - 1.0))])
-        i = int(np.argmax(cnt[:, k]))
+        i = int(np.argmax(cnt[k]))
         slope = float(grid[k])
-        intercept = _median(bs[i : i + best[k], k]) - slope * ref
+        intercept = _median(bs[k, i : i + best[k]]) - slope * ref
         res = tq - (slope * tr + intercept)
         ok = np.abs(res) <= 3.0
         if ok.sum() >= 8 and np.ptp(tr[ok]) > 2 * _WIN:
@@ -606,12 +599,12 @@ def _explain_away(index: FingerprintIndex, S: Spectrum, cands: list[tuple],  # t
     # the track's peaks stand out about as much, but the exact place matches more hashes.
     for c in sorted(cands, key=lambda c: (-min(c[8], _SURE_Z), -c[7], -c[8])):
         track, lo, hi, slope, intercept, pitch, _gain, score = c[:8]
-        others = [(index.peaks(o[0]), (o[3], o[4], o[5])) for o in kept
-                  if min(hi, o[2]) > max(lo, o[1])]
-        if others:
+        over = [o for o in kept if min(hi, o[2]) > max(lo, o[1])]
+        if over:
             need = _needed_z(score, min_significance, min_score)
             nested = any(o[0] != track and min(hi, o[2]) - max(lo, o[1]) >= _NESTED * (hi - lo)
-                         for o in kept)
+                         for o in over)
+            others = [(index.peaks(o[0]), (o[3], o[4], o[5])) for o in over]
             z = unexplained_significance(S, index.peaks(track), line=(slope, intercept, pitch),
                                          lo=lo, hi=hi, others=others,
                                          reach=_NESTED_REACH if nested else (3, 1))

@@ -358,12 +358,12 @@ def extend(
     # Threshold halfway between absence (0 dB) and the contrast typical inside the
     # core, so the edge sits where the music fades into the noise at any SNR.
     inside = pres.contrast[first : last + 1][pres.count[first : last + 1] > 0]
+    typical = float(np.median(inside)) if inside.size else None
     if threshold is None:
-        typical = float(np.median(inside)) if inside.size else 6.0
-        threshold = float(np.clip(0.5 * typical, 3.0, 5.0))
+        threshold = float(np.clip(0.5 * (6.0 if typical is None else typical), 3.0, 5.0))
     con = np.where(pres.count > 0, pres.contrast, 0.0)
     k, j = _edges(pres.count, con, first, last, threshold)
-    if gain_tol is not None and inside.size and float(np.median(inside)) >= _CLEAR_CORE_DB:
+    if gain_tol is not None and typical is not None and typical >= _CLEAR_CORE_DB:
         foreign = _foreign(pres.gain, first, last, gain_tol)
         kg, jg = _edges(pres.count, np.where(foreign, 0.0, con), first, last, threshold)
         measured = np.isfinite(pres.gain)
