@@ -164,11 +164,43 @@ def _distinct_pairs(*cols: np.ndarray) -> np.ndarray:
     of one query triplet repeat a pair; they are one piece of evidence)."""
     if cols[0].size == 0:
         return np.zeros(0, np.int64)
+    first = np.ones(cols[0].size, bool)  # (np.r_ costs more than the rest at these sizes)
+    if (len(cols) == 2 and all(c.dtype == np.float32 for c in cols)
+            and cols[0].min() >= 0 and cols[1].min() >= 0):
+        # Two non-negative float32 columns: their bits, high and low half of one uint64,
+        # sort in the same order as the values (a stable sort keeps lexsort's result).
+        key = (cols[0].view(np.uint32).astype(np.uint64) << np.uint64(32)
+               | cols[1].view(np.uint32).astype(np.uint64))
+        o = np.argsort(key, kind="stable")
+        ks = key[o]
+        np.not_equal(ks[1:], ks[:-1], out=first[1:])
+        return o[first]
     o = np.lexsort(cols[::-1])
-    step = cols[0][o[1:]] != cols[0][o[:-1]]
+    step = first[1:]
+    step[:] = cols[0][o[1:]] != cols[0][o[:-1]]
     for c in cols[1:]:
         step |= c[o[1:]] != c[o[:-1]]
-    return o[np.r_[True, step]]
+    return o[first]
+
+
+def _distinct_hits(track: np.ndarray, tq: np.ndarray, tr: np.ndarray) -> np.ndarray:
+    """Indices of the first hit of each distinct ``(track, tq, tr)`` (in no particular order).
+
+    What :func:`_distinct_pairs` does for three columns, from one sort of a 64-bit key
+    instead of a three-key lexsort (3x faster on the coarse vote's hundreds of thousands
+    of hits): the exact bits of both times, mixed with the track. Two different hits
+    share a key with probability ~n^2 / 2^64 (1e-8 for 300,000 hits); one vote is lost then.
+    """
+    if tq.size == 0:
+        return np.zeros(0, np.int64)
+    times = (np.ascontiguousarray(tq, np.float32).view(np.uint32).astype(np.uint64) << np.uint64(32)
+             | np.ascontiguousarray(tr, np.float32).view(np.uint32).astype(np.uint64))
+    key = times ^ (track.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+    o = np.argsort(key, kind="stable")  # stable: the first of equal keys is the earliest hit
+    ks = key[o]
+    first = np.ones(ks.size, bool)
+    np.not_equal(ks[1:], ks[:-1], out=first[1:])
+    return o[first]
 
 
 def _coarse_keep(track: np.ndarray, tq: np.ndarray, tr: np.ndarray, p: np.ndarray,
@@ -179,7 +211,7 @@ def _coarse_keep(track: np.ndarray, tq: np.ndarray, tr: np.ndarray, p: np.ndarra
     # Votes are distinct (track, tq, tr) hits: the probes of one query triplet (and
     # reference triplets sharing an anchor) repeat one, and are one piece of evidence.
     weight = np.zeros(tq.size)
-    weight[_distinct_pairs(track, tq, tr)] = 1.0
+    weight[_distinct_hits(track, tq, tr)] = 1.0
     # Table about 4x the hits: collisions stay rare and the counts stay cache-sized.
     size = 1 << max(16, int(tq.size * 4).bit_length())
     for oo in (0.0, _OBIN / 2):
