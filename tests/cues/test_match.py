@@ -256,3 +256,25 @@ def test_fragments_of_one_cue_are_joined_across_a_gap():
     # Another line (the track 2 s further on), or a gap longer than max_gap: two cues.
     assert len(_union_same_line([a, cand(1, 23.0, 48.0, 98.4)], fs, gap)) == 2
     assert len(_union_same_line([a, cand(1, 40.0, 60.0, 113.4)], fs, gap)) == 2
+
+
+def test_distinct_hits_and_pairs_keep_the_first_of_each_distinct_row():
+    from heartsong.cues.match import _distinct_hits, _distinct_pairs
+
+    rng = np.random.default_rng(3)
+    for n in (0, 1, 7, 300):
+        tq = (rng.integers(0, 12, n) + rng.choice([0.0, 0.5], n)).astype(np.float32)
+        tr = rng.integers(0, 12, n).astype(np.float32)
+        tk = rng.integers(0, 3, n)
+        tq[: n // 3] *= -0.0  # -0.0 and 0.0 are one time
+        cases = (((tq, tr), _distinct_pairs(tq, tr)), ((tk, tq, tr), _distinct_pairs(tk, tq, tr)),
+                 ((tk, tq, tr), _distinct_hits(tk, tq, tr)))
+        for cols, got in cases:
+            first: dict = {}
+            for i, row in enumerate(zip(*(c.tolist() for c in cols), strict=True)):
+                first.setdefault(tuple(v + 0.0 for v in row), i)
+            assert sorted(got.tolist()) == sorted(first.values())
+    # Two columns come back in lexsort order, as the line fits expect.
+    tq = np.array([3, 1, 2, 1], np.float32)
+    tr = np.array([0, 5, 1, 4], np.float32)
+    assert _distinct_pairs(tq, tr).tolist() == [3, 1, 2, 0]

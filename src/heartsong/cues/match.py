@@ -168,9 +168,11 @@ def _distinct_pairs(*cols: np.ndarray) -> np.ndarray:
     if (len(cols) == 2 and all(c.dtype == np.float32 for c in cols)
             and cols[0].min() >= 0 and cols[1].min() >= 0):
         # Two non-negative float32 columns: their bits, high and low half of one uint64,
-        # sort in the same order as the values (a stable sort keeps lexsort's result).
-        key = (cols[0].view(np.uint32).astype(np.uint64) << np.uint64(32)
-               | cols[1].view(np.uint32).astype(np.uint64))
+        # sort in the same order as the values (a stable sort keeps lexsort's result);
+        # adding +0.0 turns a -0.0 into +0.0, which compares equal but has other bits.
+        zero = np.float32(0.0)
+        key = ((cols[0] + zero).view(np.uint32).astype(np.uint64) << np.uint64(32)
+               | (cols[1] + zero).view(np.uint32).astype(np.uint64))
         o = np.argsort(key, kind="stable")
         ks = key[o]
         np.not_equal(ks[1:], ks[:-1], out=first[1:])
@@ -193,8 +195,9 @@ def _distinct_hits(track: np.ndarray, tq: np.ndarray, tr: np.ndarray) -> np.ndar
     """
     if tq.size == 0:
         return np.zeros(0, np.int64)
-    times = (np.ascontiguousarray(tq, np.float32).view(np.uint32).astype(np.uint64) << np.uint64(32)
-             | np.ascontiguousarray(tr, np.float32).view(np.uint32).astype(np.uint64))
+    zero = np.float32(0.0)  # + 0.0: -0.0 and 0.0 get the same bits
+    times = ((np.asarray(tq, np.float32) + zero).view(np.uint32).astype(np.uint64) << np.uint64(32)
+             | (np.asarray(tr, np.float32) + zero).view(np.uint32).astype(np.uint64))
     key = times ^ (track.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
     o = np.argsort(key, kind="stable")  # stable: the first of equal keys is the earliest hit
     ks = key[o]
