@@ -164,20 +164,13 @@ def _distinct_pairs(*cols: np.ndarray) -> np.ndarray:
     of one query triplet repeat a pair; they are one piece of evidence)."""
     if cols[0].size == 0:
         return np.zeros(0, np.int64)
-    first = np.ones(cols[0].size, bool)  # (np.r_ costs more than the rest at these sizes)
     if (len(cols) == 2 and all(c.dtype == np.float32 for c in cols)
             and cols[0].min() >= 0 and cols[1].min() >= 0):
-        # Two non-negative float32 columns: their bits, high and low half of one uint64,
-        # sort in the same order as the values (a stable sort keeps lexsort's result);
-        # adding +0.0 turns a -0.0 into +0.0, which compares equal but has other bits.
-        zero = np.float32(0.0)
-        key = ((cols[0] + zero).view(np.uint32).astype(np.uint64) << np.uint64(32)
-               | (cols[1] + zero).view(np.uint32).astype(np.uint64))
-        o = np.argsort(key, kind="stable")
-        ks = key[o]
-        np.not_equal(ks[1:], ks[:-1], out=first[1:])
-        return o[first]
+        # Two non-negative float32 columns: their bits sort in the same order as the
+        # values (a stable sort keeps lexsort's result).
+        return _first_of_each(_bits_key(cols[0], cols[1]))
     o = np.lexsort(cols[::-1])
+    first = np.ones(o.size, bool)  # (np.r_ costs more than the rest at these sizes)
     step = first[1:]
     step[:] = cols[0][o[1:]] != cols[0][o[:-1]]
     for c in cols[1:]:
@@ -195,11 +188,21 @@ def _distinct_hits(track: np.ndarray, tq: np.ndarray, tr: np.ndarray) -> np.ndar
     """
     if tq.size == 0:
         return np.zeros(0, np.int64)
-    zero = np.float32(0.0)  # + 0.0: -0.0 and 0.0 get the same bits
-    times = ((np.asarray(tq, np.float32) + zero).view(np.uint32).astype(np.uint64) << np.uint64(32)
-             | (np.asarray(tr, np.float32) + zero).view(np.uint32).astype(np.uint64))
-    key = times ^ (track.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
-    o = np.argsort(key, kind="stable")  # stable: the first of equal keys is the earliest hit
+    return _first_of_each(_bits_key(tq, tr) ^ (track.astype(np.uint64)
+                                               * np.uint64(0x9E3779B97F4A7C15)))
+
+
+def _bits_key(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The bits of float32 ``a`` and ``b`` as the high and low half of one uint64 (exact;
+    for non-negative values it sorts as ``(a, b)`` does)."""
+    zero = np.float32(0.0)  # + 0.0 turns -0.0 into 0.0: equal values, other bits
+    return ((np.asarray(a, np.float32) + zero).view(np.uint32).astype(np.uint64) << np.uint64(32)
+            | (np.asarray(b, np.float32) + zero).view(np.uint32).astype(np.uint64))
+
+
+def _first_of_each(key: np.ndarray) -> np.ndarray:
+    """Indices of the first (earliest) element of each distinct key, in key order."""
+    o = np.argsort(key, kind="stable")
     ks = key[o]
     first = np.ones(ks.size, bool)
     np.not_equal(ks[1:], ks[:-1], out=first[1:])
@@ -575,6 +578,7 @@ def find_cues(
     proposals: list[tuple] = []  # type: ignore[type-arg]
     full_z: dict[int, float] = {}  # proposal -> z over its extended span, once computed
     close: list[tuple[int, float, float, float]] = []  # (proposal, lo, hi, z)
+    close_pres: dict[int, Presence] = {}  # their extended test, to place the kept ones
     for slope, intercept, pitch, tq, _tr, chain in _merge(_chain(dets, max_gap / fs), max_gap / fs):
         score = int(tq.size)
         if score < (seed_score if refine else min_score):
@@ -590,14 +594,15 @@ def find_cues(
             need = _needed_z(score, min_significance, min_score)
             proposals.append((chain.track, lo, hi, slope, intercept, pitch, t_begin, t_end,
                               score))
-            lo, hi, gain, qual, z, full = _refine(index, chain.track, S, slope, intercept,
+            lo, hi, gain, qual, z, pres = _refine(index, chain.track, S, slope, intercept,
                                                   pitch, lo, hi, t_begin, t_end, need,
                                                   strong=score >= min_score)
-            if full:
+            if pres is not None:
                 full_z[len(proposals) - 1] = z
             if qual < min_quality or z < need:
-                if full and qual >= min_quality and z >= min_significance:
+                if pres is not None and qual >= min_quality and z >= min_significance:
                     close.append((len(proposals) - 1, lo, hi, z))
+                    close_pres[len(proposals) - 1] = pres
                 continue
         elif score < min_score:
             continue
@@ -606,10 +611,9 @@ def find_cues(
     if close and S is not None and cohort_margin is not None:
         for k in _cohort(index, S, proposals, full_z, close, cohort_margin):
             track, lo, hi, slope, intercept, pitch, t_begin, t_end, score = proposals[k]
-            lo, hi, gain, _qual, z, _ = _refine(index, track, S, slope, intercept, pitch, lo,
-                                                hi, t_begin, t_end)
+            lo, hi, gain = _place(close_pres[k], lo, hi, fs)
             lo, hi = max(lo, t_begin, 0.0), min(hi, t_end, float(nframes))
-            cands.append((track, lo, hi, slope, intercept, pitch, gain, score, z))
+            cands.append((track, lo, hi, slope, intercept, pitch, gain, score, full_z[k]))
     cands = _union_same_line(cands, fs, max_gap / fs)
     if refine and S is not None:
         cands = _explain_away(index, S, cands, min_significance, min_score)
@@ -800,9 +804,9 @@ def _cohort(index: FingerprintIndex, S: Spectrum, proposals: list[tuple],  # typ
 def _refine(index: FingerprintIndex, track: int, S: Spectrum, slope: float, intercept: float,
             pitch: float, lo: float, hi: float, t_begin: float, t_end: float,
             need: float = 0.0, strong: bool = False,
-            ) -> tuple[float, float, float, float, float, bool]:
+            ) -> tuple[float, float, float, float, float, Presence | None]:
     """Extend ``[lo, hi)`` to where the aligned track is audible; gain, quality, z-score,
-    and whether the extended test ran (False: the first look rejected the candidate)."""
+    and the extended test's presence (None: the first look rejected the candidate)."""
     fs = index.config.frame_seconds
     peaks = index.peaks(track)
     if need > 0:
@@ -819,14 +823,20 @@ def _refine(index: FingerprintIndex, track: int, S: Spectrum, slope: float, inte
             # are such seconds (not in a clip that is hardly longer than the core).
             context = min(hi + pad, S.shape[0]) - max(lo - pad, 0) - (hi - lo)
             if not (strong and context * fs >= 4.0):
-                return lo, hi, 0.0, q0, z0, False
+                return lo, hi, 0.0, q0, z0, None
             _, zc = significance(pre, max(lo, t_begin), min(hi, t_end))
             if zc < need + _CORE_EXTRA_Z:
-                return lo, hi, 0.0, q0, z0, False
+                return lo, hi, 0.0, q0, z0, None
     pres, new_lo, new_hi, qual, z = _extended(index, track, S, slope, intercept, pitch, lo, hi,
                                               t_begin, t_end)
     if z < need:
-        return new_lo, new_hi, 0.0, qual, z, True
+        return new_lo, new_hi, 0.0, qual, z, pres
+    new_lo, new_hi, gain = _place(pres, lo, hi, fs)
+    return new_lo, new_hi, gain, qual, z, pres
+
+
+def _place(pres: Presence, lo: float, hi: float, fs: float) -> tuple[float, float, float]:
+    """Edges and gain of an accepted candidate with matched core ``[lo, hi)``."""
     # The decision is taken on the plain span; the gain test only places the edges (a
     # chance alignment trimmed to its best seconds would look more significant).
     new_lo, new_hi = extend(pres, lo, hi, gain_tol=_GAIN_TOL)
@@ -837,7 +847,7 @@ def _refine(index: FingerprintIndex, track: int, S: Spectrum, slope: float, inte
     gain = float(np.median(g)) if g.size else 0.0
     if g.size:
         new_lo, new_hi = fade_edges(pres, new_lo, new_hi, gain, frame_seconds=fs)
-    return new_lo, new_hi, gain, qual, z, True
+    return new_lo, new_hi, gain
 
 
 def _extended(index: FingerprintIndex, track: int, S: Spectrum, slope: float, intercept: float,
