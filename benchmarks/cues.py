@@ -393,6 +393,22 @@ def diagnosis(res_rows: dict[str, list[dict]]) -> str:
             f"{sum(r['z_true'] >= 6 for r in few):>14} {len(many):>11} "
             f"{sum(r['z_true'] >= 6 for r in many):>14} "
             f"{(float(np.median(zs)) if zs else math.nan):>11.1f}")
+    lines += ["", "Ceiling of the verification test: share of all cues whose z at the true "
+              "alignment reaches 6, i.e. the recall",
+              "(and F1 at precision 1) if every cue were proposed at its true alignment and "
+              "judged at z >= 6; found R = measured recall",
+              f"{'SNR dB':>6} {'2-5 s':>7} {'5-20 s':>7} {'20-90 s':>8} {'ceiling R':>10} "
+              f"{'F1':>5} {'found R':>8}"]
+    for snr, rows in res_rows.items():
+        cells = []
+        for lo, hi in ((0, 5), (5, 20), (20, 1e9)):
+            grp = [r for r in rows if lo <= r["seconds"] < hi]
+            cells.append(f"{_f(np.mean([r['z_true'] >= 6 for r in grp]) if grp else math.nan)}")
+        ceil = float(np.mean([r["z_true"] >= 6 for r in rows])) if rows else math.nan
+        found = float(np.mean([r["found"] for r in rows])) if rows else math.nan
+        f1 = 2 * ceil / (1 + ceil) if ceil == ceil else math.nan
+        lines.append(f"{snr:>6} {cells[0]:>7} {cells[1]:>7} {cells[2]:>8} {_f(ceil):>10} "
+                     f"{_f(f1):>5} {_f(found):>8}")
     return "\n".join(lines)
 
 

@@ -278,3 +278,35 @@ def test_distinct_hits_and_pairs_keep_the_first_of_each_distinct_row():
     tq = np.array([3, 1, 2, 1], np.float32)
     tr = np.array([0, 5, 1, 4], np.float32)
     assert _distinct_pairs(tq, tr).tolist() == [3, 1, 2, 0]
+
+
+def test_shift_margin_tells_a_track_from_music_that_repeats_it(index, tracks):
+    # The track where it plays fits clearly better than itself moved by 0.75-8 s (its
+    # melody moves on); music that only repeats one bar of it (as a same-key, same-chords
+    # piece does) fits the moved track about as well.
+    from heartsong.cues.fingerprint import spectrogram
+    from heartsong.cues.match import _shift_margin
+    from heartsong.cues.refine import Spectrum, presence, significance
+
+    fs = index.config.frame_seconds
+    y = tracks[102]
+    loop = np.tile(y[SR * 10 : SR * 12], 8)  # one 2 s stretch, eight times
+    for excerpt, expect_clear in ((y[SR * 10 : SR * 26], True), (loop, False)):
+        ep = mix(30.0, [(5.0, excerpt, -6.0, 0.0, 0.0)], noise=_speech(30.0, 0.02))
+        S = Spectrum.from_db(spectrogram(resample(ep, sr=SR, target=index.config.sr),
+                                         config=index.config))
+        intercept = (5.0 - 10.0) / fs  # episode frame = track frame + intercept
+        lo, hi = 5.0 / fs, 21.0 / fs
+        pres = presence(S, 0, index.peaks(102), slope=1.0, intercept=intercept, pitch=0.0,
+                        lo=int(lo), hi=int(hi))
+        _, z = significance(pres, lo, hi)
+        margin = _shift_margin(index, 102, S, 1.0, intercept, 0.0, lo, hi, z)
+        if expect_clear:
+            assert margin > 6.0, margin
+        else:
+            assert margin < 1.5, margin
+
+
+def test_find_cues_rejects_a_bad_shift_margin(index):
+    with pytest.raises(ParameterError, match="shift_margin"):
+        find_cues(index, np.zeros(SR * 5, np.float32), sr=SR, shift_margin=0.0)

@@ -73,6 +73,12 @@ _QUIET_DB = 20.0  # dB below it that marks something quieter than the cue (refin
 _NESTED = 0.8
 _NESTED_REACH = (12, 1)
 _CORE_EXTRA_Z = 2.0  # over the needed z, for a strong candidate's core alone (see _refine)
+# A candidate of at least _SHIFT_MIN_SECONDS accepted on a z-score below _SHIFT_CHECK_Z must
+# beat the same track moved along its line by 0.75-8 s (see _shift_margin). Shorter cues are
+# exempt: within a bar or two a track's own chords and beat fit it shifted nearly as well.
+_SHIFT_CHECK_Z = 9.0
+_SHIFT_MIN_SECONDS = 8.0
+_SHIFTS = tuple(float(s) for s in np.arange(-8.0, 8.01, 0.5) if abs(s) >= 0.75)
 _SURE_Z = 12.0  # z-score beyond which a candidate is certain; more z says no more
 
 
@@ -483,6 +489,7 @@ def find_cues(
     seed_votes: int | None = None,
     seed_score: int | None = None,
     cohort_margin: float | None = 4.0,
+    shift_margin: float | None = 3.0,
 ) -> list[Cue]:
     """Find every cue of an indexed track in an episode.
 
@@ -524,6 +531,13 @@ def find_cues(
         by this much, that of every other track proposed over the same seconds (music
         not in the library fits several tracks about equally; a true cue fits one).
         ``None`` turns this test off.
+    shift_margin : float or None
+        With ``refine``: a candidate of 8 s or more accepted on a z-score below 9 must
+        also beat by this much the same track moved 0.75-8 s along its line, over the
+        same seconds. Music not in the library that shares a track's key, chords and
+        tempo fits it about as well a bar earlier or later; over 8 s or more the track
+        itself fits clearly best where it plays (its melody moves on). ``None`` turns
+        this test off.
 
     Returns
     -------
@@ -554,6 +568,8 @@ def find_cues(
         raise ParameterError("min_duration", f"must be >= 0, got {min_duration!r}")
     if cohort_margin is not None and not cohort_margin > 0:
         raise ParameterError("cohort_margin", f"must be > 0 or None, got {cohort_margin!r}")
+    if shift_margin is not None and not shift_margin > 0:
+        raise ParameterError("shift_margin", f"must be > 0 or None, got {shift_margin!r}")
     cfg = index.config
     if name is None and isinstance(episode, str | Path):
         name = Path(episode).name
@@ -604,6 +620,11 @@ def find_cues(
                 if pres is not None and qual >= min_quality and z >= min_significance:
                     close.append((len(proposals) - 1, lo, hi, z))
                     close_pres[len(proposals) - 1] = pres
+                continue
+            if (shift_margin is not None and z < _SHIFT_CHECK_Z
+                    and (hi - lo) * fs >= _SHIFT_MIN_SECONDS
+                    and _shift_margin(index, chain.track, S, slope, intercept, pitch, lo, hi,
+                                      z) < shift_margin):
                 continue
         elif score < min_score:
             continue
@@ -834,6 +855,21 @@ def _refine(index: FingerprintIndex, track: int, S: Spectrum, slope: float, inte
         return new_lo, new_hi, 0.0, qual, z, pres
     new_lo, new_hi, gain = _place(pres, lo, hi, fs)
     return new_lo, new_hi, gain, qual, z, pres
+
+
+def _shift_margin(index: FingerprintIndex, track: int, S: Spectrum, slope: float,
+                  intercept: float, pitch: float, lo: float, hi: float, z: float) -> float:
+    """How far the z-score ``z`` of a candidate over ``[lo, hi)`` stands above the best
+    z-score of the same track's peaks moved along the line by each of ``_SHIFTS`` seconds
+    (the same episode seconds, other seconds of the track)."""
+    fs = index.config.frame_seconds
+    peaks = index.peaks(track)
+    best = -math.inf
+    for shift in _SHIFTS:
+        pres = presence(S, 0, peaks, slope=slope, intercept=intercept + shift / fs,
+                        pitch=pitch, lo=int(lo), hi=int(hi))
+        best = max(best, significance(pres, lo, hi)[1])
+    return z - best
 
 
 def _place(pres: Presence, lo: float, hi: float, fs: float) -> tuple[float, float, float]:
