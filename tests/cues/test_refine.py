@@ -11,7 +11,6 @@ from heartsong.cues.refine import (
     Presence,
     Spectrum,
     extend,
-    fade_edges,
     presence,
     significance,
     unexplained_significance,
@@ -100,34 +99,6 @@ def test_extend_with_gain_keeps_a_fade_and_a_noisy_core_alone() -> None:
     gain = np.r_[np.full(40, -4.0), rng.uniform(-25, 20, 30)]
     p = _pres(contrast, gain)
     assert extend(p, 0, 30 * BIN, gain_tol=6.0) == extend(p, 0, 30 * BIN)
-
-
-def test_extend_stops_where_the_peaks_are_lit_far_below_the_cue() -> None:
-    rng = np.random.default_rng(7)
-    # 12 bins of quieter stuff (-35 dB and lower: a pause's codec floor, faint other
-    # music) lighting some of the track's peaks, 40 bins of the cue at -6 dB, 12 more.
-    side = lambda: rng.uniform(-60, -30, 12)  # noqa: E731
-    contrast = np.r_[rng.uniform(4, 16, 12), np.full(40, 16.0), rng.uniform(4, 16, 12)]
-    gain = np.r_[side(), -6.0 + rng.normal(0, 1.0, 40), side()]
-    p = _pres(contrast, gain)
-    core = (20 * BIN, 44 * BIN)
-    lo_plain, hi_plain = extend(p, *core)
-    assert lo_plain < 8 * BIN and hi_plain > 56 * BIN  # contrast alone takes them in
-    lo, hi = extend(p, *core, quiet_db=20.0)
-    assert (lo, hi) == (12 * BIN, 52 * BIN)
-
-
-def test_extend_quiet_rule_leaves_a_linear_fade_to_fade_edges() -> None:
-    # A linear fade-out over 20 bins (amplitude 1 -> 0): only its last tenth reads 20 dB
-    # down; fade_edges carries the edge on to where the fade reaches zero.
-    amp = np.linspace(1.0, 0.0, 21)[1:-1]
-    gain = np.r_[np.full(40, -4.0), -4.0 + 20 * np.log10(amp), np.full(20, np.nan)]
-    contrast = np.r_[np.full(40, 18.0), np.full(amp.size, 14.0), np.zeros(20)]
-    p = _pres(contrast, gain)
-    lo, hi = extend(p, 0, 30 * BIN, quiet_db=20.0)
-    assert hi >= (40 + amp.size - 2) * BIN
-    _, hi_fade = fade_edges(p, lo, hi, -4.0, frame_seconds=0.016)
-    assert abs(hi_fade - 60 * BIN) <= BIN
 
 
 def test_unexplained_evidence_with_a_wider_reach_around_the_stronger_cue() -> None:

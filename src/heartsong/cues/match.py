@@ -64,7 +64,6 @@ _FINE_MAX = 384  # hits of one cell used to search its stretch
 _SHADOW_RATIO = 1.5  # a same-track overlap this much weaker than another is its shadow
 _UNEXPLAINED_SHARE = 0.5  # of its z-score a cue must keep on evidence of its own
 _GAIN_TOL = 6.0  # dB above the cue's gain that marks another music's level (refine.extend)
-_QUIET_DB = 20.0  # dB below it that marks something quieter than the cue (refine.extend)
 # A candidate lying (this share of it) inside a stronger cue of another track is judged on
 # its own evidence with a wider reach (frames, bands) around the stronger cue's peaks: two
 # tracks rarely play together for a whole cue, and a version of the song, a quote of its
@@ -876,7 +875,7 @@ def _place(pres: Presence, lo: float, hi: float, fs: float) -> tuple[float, floa
     """Edges and gain of an accepted candidate with matched core ``[lo, hi)``."""
     # The decision is taken on the plain span; the gain test only places the edges (a
     # chance alignment trimmed to its best seconds would look more significant).
-    new_lo, new_hi = extend(pres, lo, hi, gain_tol=_GAIN_TOL, quiet_db=_QUIET_DB)
+    new_lo, new_hi = extend(pres, lo, hi, gain_tol=_GAIN_TOL)
     a = int((new_lo - pres.start_frame) // 16)
     b = int((new_hi - pres.start_frame) // 16) + 1
     g = pres.gain[max(a, 0) : max(b, 0)]

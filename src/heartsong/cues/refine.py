@@ -290,27 +290,6 @@ def _foreign(gain: np.ndarray, first: int, last: int, tol: float) -> np.ndarray:
     return out
 
 
-def _quiet(gain: np.ndarray, first: int, last: int, below: float) -> np.ndarray:
-    """Bins outside ``[first, last]`` whose measured gain lies more than ``below`` dB under
-    the cue's (median over the core ``[first, last]``).
-
-    Noise only lifts the level read at the track's peaks, so peaks lit far below the cue's
-    own level are something else (quieter music, the codec's floor in a pause), unless a
-    fade is ending: a linear fade spends only its last tenth 20 dB or more down.
-    """
-    out = np.zeros(gain.size, bool)
-    core = gain[first : last + 1]
-    core = core[np.isfinite(core)]
-    if core.size < 4:
-        return out
-    level = float(np.median(core))
-    with np.errstate(invalid="ignore"):
-        low = gain < level - below
-    out[:first] = low[:first]
-    out[last + 1 :] = low[last + 1 :]
-    return out
-
-
 def _edges(count: np.ndarray, con: np.ndarray, first: int, last: int,
            threshold: float) -> tuple[int, int]:
     """First and last bin of the cue around core bins ``[first, last]`` (see :func:`extend`)."""
@@ -358,7 +337,6 @@ def extend(
     *,
     threshold: float | None = None,
     gain_tol: float | None = None,
-    quiet_db: float | None = None,
 ) -> tuple[float, float]:
     """Move the edges of ``[core_lo, core_hi)`` (frames) to where the music starts and stops.
 
@@ -370,19 +348,7 @@ def extend(
     With ``gain_tol`` (dB), and when the core stands clear of the noise, an edge also
     moves inwards over a stretch where the track's peaks are lit but mostly at levels
     more than ``gain_tol`` above the cue's gain: other music after a cross-fade, not the
-    track (see ``_foreign``). With ``quiet_db``, likewise over a stretch lit mostly more
-    than ``quiet_db`` below the cue's gain (see ``_quiet``); :func:`fade_edges` then
-    carries a fade's edge on to where its level reaches zero.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> g = np.r_[np.full(20, -6.0), np.full(8, -40.0)]  # then peaks lit 34 dB lower
-    >>> p = Presence(0, np.full(28, 12.0, np.float32), g.astype(np.float32), np.full(28, 5))
-    >>> extend(p, 0, 300)
-    (0.0, 448.0)
-    >>> extend(p, 0, 300, quiet_db=20.0)
-    (0.0, 320.0)
+    track (see ``_foreign``).
     """
     n = pres.contrast.size
     if n == 0:
@@ -397,27 +363,19 @@ def extend(
         threshold = float(np.clip(0.5 * (6.0 if typical is None else typical), 3.0, 5.0))
     con = np.where(pres.count > 0, pres.contrast, 0.0)
     k, j = _edges(pres.count, con, first, last, threshold)
-    measured = np.isfinite(pres.gain)
-
-    def trim(mask: np.ndarray) -> None:
-        # Edges found again with the masked bins counted as absent; an edge moves in
-        # only over a stretch where most measured bins are masked.
-        nonlocal k, j
-        km, jm = _edges(pres.count, np.where(mask, 0.0, con), first, last, threshold)
-
-        def mostly(a: int, b: int) -> bool:
-            m = int(measured[a:b].sum())
-            return m >= 2 and int(mask[a:b].sum()) >= _FOREIGN_SHARE * m
-
-        if km > k and mostly(k, km):
-            k = km
-        if jm < j and mostly(jm + 1, j + 1):
-            j = jm
-
     if gain_tol is not None and typical is not None and typical >= _CLEAR_CORE_DB:
-        trim(_foreign(pres.gain, first, last, gain_tol))
-    if quiet_db is not None and typical is not None:
-        trim(_quiet(pres.gain, first, last, quiet_db))
+        foreign = _foreign(pres.gain, first, last, gain_tol)
+        kg, jg = _edges(pres.count, np.where(foreign, 0.0, con), first, last, threshold)
+        measured = np.isfinite(pres.gain)
+
+        def mostly_foreign(a: int, b: int) -> bool:
+            m = int(measured[a:b].sum())
+            return m >= 2 and int(foreign[a:b].sum()) >= _FOREIGN_SHARE * m
+
+        if kg > k and mostly_foreign(k, kg):
+            k = kg
+        if jg < j and mostly_foreign(jg + 1, j + 1):
+            j = jg
     lo = pres.start_frame + k * BIN
     hi = pres.start_frame + (j + 1) * BIN
     if hi <= lo:
