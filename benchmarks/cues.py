@@ -406,7 +406,7 @@ def diagnosis(res_rows: dict[str, list[dict]]) -> str:
             cells.append(f"{_f(np.mean([r['z_true'] >= 6 for r in grp]) if grp else math.nan)}")
         ceil = float(np.mean([r["z_true"] >= 6 for r in rows])) if rows else math.nan
         found = float(np.mean([r["found"] for r in rows])) if rows else math.nan
-        f1 = 2 * ceil / (1 + ceil) if ceil == ceil else math.nan
+        f1 = 2 * ceil / (1 + ceil)  # (nan stays nan)
         lines.append(f"{snr:>6} {cells[0]:>7} {cells[1]:>7} {cells[2]:>8} {_f(ceil):>10} "
                      f"{_f(f1):>5} {_f(found):>8}")
     return "\n".join(lines)

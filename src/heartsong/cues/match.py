@@ -531,9 +531,10 @@ def find_cues(
         not in the library fits several tracks about equally; a true cue fits one).
         ``None`` turns this test off.
     shift_margin : float or None
-        With ``refine``: a candidate of 8 s or more accepted on a z-score below 9 must
-        also beat by this much the same track moved 0.75-8 s along its line, over the
-        same seconds. Music not in the library that shares a track's key, chords and
+        With ``refine``: a candidate of 8 s or more that reached its needed z-score but
+        stays below 9 must also beat by this much the same track moved 0.75-8 s along its
+        line, over the same seconds (candidates kept by the cohort test are not tested
+        again). Music not in the library that shares a track's key, chords and
         tempo fits it about as well a bar earlier or later; over 8 s or more the track
         itself fits clearly best where it plays (its melody moves on). ``None`` turns
         this test off.
