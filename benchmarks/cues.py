@@ -343,7 +343,7 @@ def _diagnose(args: tuple[str, list[dict], list[dict]]) -> list[dict]:
     """
     from heartsong.cues.fingerprint import fingerprint_stream
     from heartsong.cues.match import _CHUNK_FRAMES, _blocks
-    from heartsong.cues.refine import presence, significance
+    from heartsong.cues.refine import Spectrum, presence, significance
 
     path, truth, found = args
     assert _INDEX is not None
@@ -355,7 +355,8 @@ def _diagnose(args: tuple[str, list[dict], list[dict]]) -> list[dict]:
         parts.append(ch.spectrogram)
         h = _INDEX.lookup(ch.fingerprints)
         hits.append((ch.fingerprints.t[h.query], h.track, h.t, ch.fingerprints.f[h.query] - h.f))
-    S = np.concatenate(parts)
+    # Prepared as find_cues prepares it (time-averaged like the reference's peaks).
+    S = Spectrum(Spectrum.quantise(np.concatenate(parts)), smooth=cfg.time_smooth)
     tq, trk, tr, pp = (np.concatenate([h[i] for h in hits]) for i in range(4))
     rows = []
     for c in truth:
@@ -380,7 +381,7 @@ def _diagnose(args: tuple[str, list[dict], list[dict]]) -> list[dict]:
 def diagnosis(res_rows: dict[str, list[dict]]) -> str:
     """Table: per SNR, how many cues were missed and where (see :func:`_diagnose`)."""
     lines = ["", "Where missed cues were lost (z at the true alignment; 6 is the acceptance "
-             "level, 10 for weak hash evidence)",
+             "level, 11 for weak hash evidence)",
              f"{'SNR dB':>6} {'cues':>5} {'missed':>6} {'<4 hashes':>10} {'z>=6 of those':>14} "
              f"{'>=4 hashes':>11} {'z>=6 of those':>14} {'z_true med':>11}"]
     for snr, rows in res_rows.items():

@@ -211,7 +211,7 @@ def test_short_cue_between_two_louder_tracks(tmp_path, seed):
 
 
 def test_weak_cue_that_beats_its_cohort_is_kept(index, tracks):
-    # 12 s of a track 16 dB under dialogue: few hashes survive, and the z-score a weak
+    # 12 s of a track 19 dB under dialogue: few hashes survive, and the z-score a weak
     # candidate needs alone is out of reach for many; the cohort test keeps those whose
     # z stands clearly above every other track's over the same seconds. Unindexed music
     # from the same generator under the same dialogue stays unanswered.
@@ -223,18 +223,18 @@ def test_weak_cue_that_beats_its_cohort_is_kept(index, tracks):
         talk = synth.speech(100 + seed, duration=40.0, sr=SR) / 0.1
         y = tracks[tid][SR * s0 : SR * (s0 + 12)]
         ep = mix(40.0, [(14.0, y, 0.0, 0, 0)],
-                 noise=float(np.sqrt(np.mean(y**2))) * 10 ** (16 / 20) * talk)
+                 noise=float(np.sqrt(np.mean(y**2))) * 10 ** (19 / 20) * talk)
         for on in (True, False):
-            cues = find_cues(index, ep, sr=SR, cohort_margin=4.0 if on else None)
+            cues = find_cues(index, ep, sr=SR, cohort_margin=5.0 if on else None)
             assert all(c.track_id == tid for c in cues), cues
             found[on] += bool(cues)
         u = synth.music(500 + seed, duration=12, sr=SR)
         ep = mix(40.0, [(14.0, u, 0.0, 0, 0)],
-                 noise=float(np.sqrt(np.mean(u**2))) * 10 ** (16 / 20) * talk)
+                 noise=float(np.sqrt(np.mean(u**2))) * 10 ** (19 / 20) * talk)
         assert find_cues(index, ep, sr=SR) == []
-    # Measured: 21 of 24 with the test, 14 without.
+    # Measured: 21 of 24 with the test, 17 without.
     assert found[True] >= 19
-    assert found[True] >= found[False] + 4
+    assert found[True] >= found[False] + 3
 
 
 def test_fragments_of_one_cue_are_joined_across_a_gap():
@@ -294,7 +294,7 @@ def test_shift_margin_tells_a_track_from_music_that_repeats_it(index, tracks):
     for excerpt, expect_clear in ((y[SR * 10 : SR * 26], True), (loop, False)):
         ep = mix(30.0, [(5.0, excerpt, -6.0, 0.0, 0.0)], noise=_speech(30.0, 0.02))
         S = Spectrum.from_db(spectrogram(resample(ep, sr=SR, target=index.config.sr),
-                                         config=index.config))
+                                         config=index.config), smooth=index.config.time_smooth)
         intercept = (5.0 - 10.0) / fs  # episode frame = track frame + intercept
         lo, hi = 5.0 / fs, 21.0 / fs
         pres = presence(S, 0, index.peaks(102), slope=1.0, intercept=intercept, pitch=0.0,
@@ -310,3 +310,34 @@ def test_shift_margin_tells_a_track_from_music_that_repeats_it(index, tracks):
 def test_find_cues_rejects_a_bad_shift_margin(index):
     with pytest.raises(ParameterError, match="shift_margin"):
         find_cues(index, np.zeros(SR * 5, np.float32), sr=SR, shift_margin=0.0)
+
+
+def test_fragments_on_slightly_wrong_lines_are_joined_on_the_line_through_both(index, tracks):
+    # A cue slowed by 5 % found as two pieces, each fitted from a few hashes to a wrong
+    # line (1.0 and 0.976, as measured under -10 dB dialogue): they do not meet within
+    # 0.5 s, but the line through their centres is the cue's, and it explains the whole.
+    from heartsong.cues.fingerprint import spectrogram
+    from heartsong.cues.match import _join_fragments, _union_same_line
+    from heartsong.cues.refine import Spectrum
+
+    cfg = index.config
+    fs = cfg.frame_seconds
+    y = librosa.effects.time_stretch(tracks[103][SR * 5 : SR * 30], rate=0.95)  # 26.3 s
+    ep = mix(40.0, [(4.0, y, -3.0, 0, 0)], noise=_speech(40.0, 0.02, seed=3))
+    S = Spectrum.from_db(spectrogram(resample(ep, sr=SR, target=cfg.sr), config=cfg),
+                         smooth=cfg.time_smooth)
+
+    def piece(t0, t1, slope):  # true place of the piece's centre, a wrong slope
+        mid = 0.5 * (t0 + t1)
+        pos = 5.0 + (mid - 4.0) * 0.95  # track seconds
+        return (103, t0 / fs, t1 / fs, slope, (mid - slope * pos) / fs, 0.0, -3.0, 5, 9.0)
+
+    a, b = piece(5.0, 14.0, 1.0), piece(16.0, 27.0, 0.976)
+    assert len(_union_same_line([a, b], fs, 20.0 / fs)) == 2
+    (c,) = _join_fragments(index, S, [a, b], 20.0 / fs)
+    assert 1.0 / c[3] == pytest.approx(0.95, abs=0.01)
+    assert c[8] > 9.0 and c[7] == 10
+    assert c[1] * fs <= 5.0 and c[2] * fs >= 27.0  # placed over the whole cue
+    # Pieces of other places in the track (2.5 s apart on their lines) stay apart.
+    far = (*b[:4], b[4] + 2.5 / fs, *b[5:])
+    assert len(_join_fragments(index, S, [a, far], 20.0 / fs)) == 2
