@@ -70,6 +70,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMB
 
 import argparse  # noqa: E402
 import hashlib  # noqa: E402
+import inspect  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import multiprocessing as mp  # noqa: E402
@@ -318,6 +319,8 @@ def generate(opt: Options, root: Path) -> dict:
 
 
 # ----------------------------------------------------------------------------- matching
+# The matcher's acceptance level (find_cues' min_significance), for the --diagnose ceiling.
+_ACCEPT_Z = float(inspect.signature(find_cues).parameters["min_significance"].default)
 _INDEX: FingerprintIndex | None = None
 
 
@@ -380,10 +383,12 @@ def _diagnose(args: tuple[str, list[dict], list[dict]]) -> list[dict]:
 
 def diagnosis(res_rows: dict[str, list[dict]]) -> str:
     """Table: per SNR, how many cues were missed and where (see :func:`_diagnose`)."""
-    lines = ["", "Where missed cues were lost (z at the true alignment; 6 is the acceptance "
-             "level, 11 for weak hash evidence)",
-             f"{'SNR dB':>6} {'cues':>5} {'missed':>6} {'<4 hashes':>10} {'z>=6 of those':>14} "
-             f"{'>=4 hashes':>11} {'z>=6 of those':>14} {'z_true med':>11}"]
+    z_ok = _ACCEPT_Z
+    lines = ["", f"Where missed cues were lost (z at the true alignment; {z_ok:g} is the "
+             "acceptance level, 11 for weak hash evidence)",
+             f"{'SNR dB':>6} {'cues':>5} {'missed':>6} {'<4 hashes':>10} "
+             f"{f'z>={z_ok:g} of those':>14} {'>=4 hashes':>11} {f'z>={z_ok:g} of those':>14} "
+             f"{'z_true med':>11}"]
     for snr, rows in res_rows.items():
         miss = [r for r in rows if not r["found"]]
         few = [r for r in miss if r["hashes"] < 4]
@@ -391,21 +396,21 @@ def diagnosis(res_rows: dict[str, list[dict]]) -> str:
         zs = [r["z_true"] for r in miss]
         lines.append(
             f"{snr:>6} {len(rows):>5} {len(miss):>6} {len(few):>10} "
-            f"{sum(r['z_true'] >= 6 for r in few):>14} {len(many):>11} "
-            f"{sum(r['z_true'] >= 6 for r in many):>14} "
+            f"{sum(r['z_true'] >= z_ok for r in few):>14} {len(many):>11} "
+            f"{sum(r['z_true'] >= z_ok for r in many):>14} "
             f"{(float(np.median(zs)) if zs else math.nan):>11.1f}")
     lines += ["", "Ceiling of the verification test: share of all cues whose z at the true "
-              "alignment reaches 6, i.e. the recall",
+              f"alignment reaches {z_ok:g}, i.e. the recall",
               "(and F1 at precision 1) if every cue were proposed at its true alignment and "
-              "judged at z >= 6; found R = measured recall",
+              f"judged at z >= {z_ok:g}; found R = measured recall",
               f"{'SNR dB':>6} {'2-5 s':>7} {'5-20 s':>7} {'20-90 s':>8} {'ceiling R':>10} "
               f"{'F1':>5} {'found R':>8}"]
     for snr, rows in res_rows.items():
         cells = []
         for lo, hi in ((0, 5), (5, 20), (20, 1e9)):
             grp = [r for r in rows if lo <= r["seconds"] < hi]
-            cells.append(f"{_f(np.mean([r['z_true'] >= 6 for r in grp]) if grp else math.nan)}")
-        ceil = float(np.mean([r["z_true"] >= 6 for r in rows])) if rows else math.nan
+            cells.append(f"{_f(np.mean([r['z_true'] >= z_ok for r in grp]) if grp else math.nan)}")
+        ceil = float(np.mean([r["z_true"] >= z_ok for r in rows])) if rows else math.nan
         found = float(np.mean([r["found"] for r in rows])) if rows else math.nan
         f1 = 2 * ceil / (1 + ceil)  # (nan stays nan)
         lines.append(f"{snr:>6} {cells[0]:>7} {cells[1]:>7} {cells[2]:>8} {_f(ceil):>10} "

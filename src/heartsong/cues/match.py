@@ -58,9 +58,8 @@ _PMAX = 3.0  # |pitch offset| searched (bands): ±150 cents covers ±100 cents p
 _STRETCH = np.arange(0.94, 1.0601, 0.004)  # episode time per track time
 _INV_STRETCH32 = (1.0 / _STRETCH).astype(np.float32)
 _CHUNK_FRAMES = 15 * _WIN  # 61.4 s: chunks hold whole windows
-# Extra z-score a candidate below min_score must reach. 5, not 4, since the peak test reads a
-# time-averaged spectrogram (refine.Spectrum): chance fits spread ~15 % wider there.
-_WEAK_EXTRA_Z = 5.0
+# Extra z-score a candidate below min_score must reach (over min_significance: 7 + 4 = 11).
+_WEAK_EXTRA_Z = 4.0
 _EXTEND_SECONDS = 60.0  # how far verification looks beyond a candidate's matched core
 _FINE_MAX = 384  # hits of one cell used to search its stretch
 _SHADOW_RATIO = 1.5  # a same-track overlap this much weaker than another is its shadow
@@ -489,7 +488,7 @@ def find_cues(
     min_quality: float = 2.0,
     refine: bool = True,
     name: str | None = None,
-    min_significance: float = 6.0,
+    min_significance: float = 7.0,
     seed_votes: int | None = None,
     seed_score: int | None = None,
     cohort_margin: float | None = 5.0,
@@ -523,7 +522,9 @@ def find_cues(
         Stored in each cue's ``episode`` (defaults to the file name for paths).
     min_significance : float
         With ``refine``: z-score the aligned track's peak contrast must reach over the cue
-        (chance alignments score about N(0, 1); see :func:`heartsong.cues.refine.significance`).
+        (see :func:`heartsong.cues.refine.significance`). Chance alignments with dialogue
+        score about N(0, 1); with other music, whose held chords fit a track's now and then,
+        the spread is 1.6-1.8 (benchmarks/cues.py), hence 7.
     seed_votes, seed_score : int, optional
         With ``refine``, the (lower) hash thresholds a *candidate* needs before that
         verification; default ``min(min_votes, 3)`` and ``min(min_score, 4)``. Weak hash
@@ -668,7 +669,7 @@ def find_cues(
 
 
 def _z_confidence(z: float) -> float:
-    # Chance alignments score z ~ N(0, 1); the default acceptance is z >= 6.
+    # Chance alignments score z ~ N(0, 1.6-1.8); the default acceptance is z >= 7.
     return float(np.clip(1.0 - np.exp(-max(z - 3.0, 0.0) / 5.0), 0.0, 1.0))
 
 
