@@ -76,7 +76,12 @@ def test_smoothed_spectrum_is_the_moving_average_in_blocks_and_whole() -> None:
     q = np.random.default_rng(5).integers(0, 256, (3000, 12)).astype(np.uint8)
     whole = np.rint(uniform_filter1d(q.astype(np.float32), 17, axis=0, mode="nearest"))
     np.testing.assert_array_equal(_smooth_frames(q, 17, block=257), whole)
-    np.testing.assert_array_equal(Spectrum(q, smooth=17).best, Spectrum(whole).best)
+    sp = Spectrum(q, smooth=17)
+    np.testing.assert_array_equal(sp.best, Spectrum(whole).best)
+    # Levels (gains) stay those of the unaveraged spectrogram; contrasts are the averaged.
+    t, f = np.array([100.0, 2000.0]), np.array([5.0, 7.0])
+    np.testing.assert_array_equal(sp.contrast(t, f)[0], Spectrum(q).contrast(t, f)[0])
+    np.testing.assert_array_equal(sp.contrast(t, f)[1], Spectrum(whole).contrast(t, f)[1])
 
 
 def test_smoothing_lets_a_held_note_stand_out_of_speech_like_flicker() -> None:

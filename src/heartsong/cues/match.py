@@ -592,7 +592,7 @@ def find_cues(
             # Episode spectrogram kept as uint8 (0.5 dB steps): 27 MB per hour.
             spec_parts.append(Spectrum.quantise(ch.spectrogram))
         nframes = ch.frame0 + ch.spectrogram.shape[0]
-    # Prepared once for the thousands of peak tests below (3 bytes per cell: 81 MB per hour).
+    # Prepared once for the thousands of peak tests below (4 bytes per cell: 108 MB per hour).
     S = Spectrum(np.concatenate(spec_parts), smooth=cfg.time_smooth) if spec_parts else None
     fs = cfg.frame_seconds
     cands = []

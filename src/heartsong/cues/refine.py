@@ -71,10 +71,15 @@ class Spectrum:
             raise ParameterError("q", f"must be a 2-D (frames, bands) array, got shape {q.shape}")
         if not isinstance(smooth, int) or smooth < 1:
             raise ParameterError("smooth", f"must be an integer >= 1, got {smooth!r}")
+        self.shape = q.shape
+        # Levels (for gains) come from the unaveraged spectrogram, as the reference's stored
+        # levels do (averaging would bias gains ~0.5 dB low); contrasts from the averaged one.
+        self.level = maximum_filter(q, size=3, mode="nearest")
         if smooth > 1:
             q = _smooth_frames(q, smooth)
-        self.shape = q.shape
-        self.best = maximum_filter(q, size=3, mode="nearest")
+            self.best = maximum_filter(q, size=3, mode="nearest")
+        else:
+            self.best = self.level
         side = np.zeros(q.shape, np.uint16)
         if q.shape[1] >= 9:
             w = q.astype(np.uint16)
@@ -93,14 +98,17 @@ class Spectrum:
         return cls(cls.quantise(S), smooth=smooth)
 
     def contrast(self, t: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Level (dB) at (t, f), best of +-1 frame and +-1 band, and its excess over
-        bands +-3..4."""
+        """Level (dB) at (t, f), best of +-1 frame and +-1 band, and the excess of that
+        best over bands +-3..4 (both averaged, with ``smooth``; the level never is)."""
         nt, nf = self.shape
         ti = np.clip(np.rint(t).astype(np.int64), 1, nt - 2)
         fi = np.clip(np.rint(f).astype(np.int64), 4, nf - 5)
         best = self.best[ti, fi].astype(np.float32) * np.float32(0.5) - np.float32(100.0)
         side = self.side[ti, fi].astype(np.float32) * np.float32(0.125) - np.float32(100.0)
-        return best, best - side
+        if self.level is self.best:
+            return best, best - side
+        level = self.level[ti, fi].astype(np.float32) * np.float32(0.5) - np.float32(100.0)
+        return level, best - side
 
 
 def _smooth_frames(q: np.ndarray, k: int, block: int = 8192) -> np.ndarray:
