@@ -608,8 +608,7 @@ def find_cues(
             continue
         lo, hi = float(tq.min()), float(tq.max()) + cfg.max_span / 2
         # A cue cannot extend past either end of the track.
-        t_begin = intercept
-        t_end = slope * index.duration(chain.track) / fs + intercept
+        t_begin, t_end = _track_ends(index, chain.track, slope, intercept)
         gain, z = 0.0, math.nan
         if refine and S is not None:
             # Weak hash evidence (a candidate under heavy dialogue, or a chance alignment
@@ -711,6 +710,12 @@ def _union_same_line(cands: list[tuple], fs: float,  # type: ignore[type-arg]
     return [tuple(o) for o in out]
 
 
+def _track_ends(index: FingerprintIndex, track: int, slope: float,
+                intercept: float) -> tuple[float, float]:
+    """Episode frames where the track's first and last frame fall on the line."""
+    return intercept, slope * index.duration(track) / index.config.frame_seconds + intercept
+
+
 def _join_fragments(index: FingerprintIndex, S: Spectrum, cands: list[tuple],  # type: ignore[type-arg]
                     max_gap_frames: float) -> list[tuple]:  # type: ignore[type-arg]
     """Join consecutive fragments of one track whose lines nearly meet, when the line
@@ -741,7 +746,7 @@ def _join_fragments(index: FingerprintIndex, S: Spectrum, cands: list[tuple],  #
         intercept = ea - slope * ta
         pitch = (a[5] * a[7] + b[5] * b[7]) / (a[7] + b[7])
         lo, hi = a[1], max(a[2], b[2])
-        t_begin, t_end = intercept, slope * index.duration(a[0]) / fs + intercept
+        t_begin, t_end = _track_ends(index, a[0], slope, intercept)
         pres = _extended(index, a[0], S, slope, intercept, pitch, lo, hi, t_begin, t_end)[0]
         z = significance(pres, lo, hi)[1]
         if not z >= max(a[8], b[8]):

@@ -98,16 +98,15 @@ class Spectrum:
         return cls(cls.quantise(S), smooth=smooth)
 
     def contrast(self, t: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Level (dB) at (t, f), best of +-1 frame and +-1 band, and the excess of that
-        best over bands +-3..4 (both averaged, with ``smooth``; the level never is)."""
+        """Level (dB) at (t, f), best of +-1 frame and +-1 band, and the contrast: that best
+        over the mean of bands +-3..4 (with ``smooth``, both read on the averaged levels,
+        while the level returned is the unaveraged one)."""
         nt, nf = self.shape
         ti = np.clip(np.rint(t).astype(np.int64), 1, nt - 2)
         fi = np.clip(np.rint(f).astype(np.int64), 4, nf - 5)
+        level = self.level[ti, fi].astype(np.float32) * np.float32(0.5) - np.float32(100.0)
         best = self.best[ti, fi].astype(np.float32) * np.float32(0.5) - np.float32(100.0)
         side = self.side[ti, fi].astype(np.float32) * np.float32(0.125) - np.float32(100.0)
-        if self.level is self.best:
-            return best, best - side
-        level = self.level[ti, fi].astype(np.float32) * np.float32(0.5) - np.float32(100.0)
         return level, best - side
 
 
