@@ -327,9 +327,9 @@ def test_fragments_on_slightly_wrong_lines_are_joined_on_the_line_through_both(i
     S = Spectrum.from_db(spectrogram(resample(ep, sr=SR, target=cfg.sr), config=cfg),
                          smooth=cfg.time_smooth)
 
-    def piece(t0, t1, slope):  # true place of the piece's centre, a wrong slope
+    def piece(t0, t1, slope, err=0.0):  # the piece's centre (err s off in the track), a wrong slope
         mid = 0.5 * (t0 + t1)
-        pos = 5.0 + (mid - 4.0) * 0.95  # track seconds
+        pos = 5.0 + (mid - 4.0) * 0.95 + err  # track seconds
         return (103, t0 / fs, t1 / fs, slope, (mid - slope * pos) / fs, 0.0, -3.0, 5, 9.0)
 
     a, b = piece(5.0, 14.0, 1.0), piece(16.0, 27.0, 0.976)
@@ -341,3 +341,24 @@ def test_fragments_on_slightly_wrong_lines_are_joined_on_the_line_through_both(i
     # Pieces of other places in the track (2.5 s apart on their lines) stay apart.
     far = (*b[:4], b[4] + 2.5 / fs, *b[5:])
     assert len(_join_fragments(index, S, [a, far], 20.0 / fs)) == 2
+    # A centre 0.3 s off tilts the line through both centres past the stretch range
+    # (12 s apart: 1.08); the slope searched through their midpoint is still the cue's.
+    off = piece(16.0, 27.0, 0.976, err=-0.3)
+    assert 12.0 / (12.0 * 0.95 - 0.3) > 1.06
+    (c,) = _join_fragments(index, S, [a, off], 20.0 / fs)
+    assert 1.0 / c[3] == pytest.approx(0.95, abs=0.012)
+    assert c[1] * fs <= 5.0 and c[2] * fs >= 27.0
+
+
+def test_weak_evidence_bar_is_graded_by_hashes_for_lasting_untransposed_fits():
+    from heartsong.cues.match import _needed_z
+
+    def need(score, seconds, pitch=0.0):
+        return _needed_z(score, seconds, pitch, min_significance=7.0, min_score=12)
+
+    assert need(12, 1.0) == need(40, 1.0, pitch=2.0) == 7.0  # strong evidence: the base bar
+    assert need(10, 5.0) == 8.0 and need(7, 5.0) == 10.0  # graded by hashes over >= 3 s
+    assert need(5, 60.0) == 11.0  # few hashes: the full extra
+    assert need(10, 2.5) == 11.0  # a short span: the full extra
+    assert need(10, 5.0, pitch=2.0) == 11.0  # a semitone off: the full extra
+    assert need(10, 5.0, pitch=-0.4) == 8.0

@@ -28,8 +28,9 @@ Pipeline (per 61 s chunk of episode audio, then once globally):
 from __future__ import annotations
 
 import bisect
+import functools
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -60,6 +61,16 @@ _INV_STRETCH32 = (1.0 / _STRETCH).astype(np.float32)
 _CHUNK_FRAMES = 15 * _WIN  # 61.4 s: chunks hold whole windows
 # Extra z-score a candidate below min_score must reach (over min_significance: 7 + 4 = 11).
 _WEAK_EXTRA_Z = 4.0
+# Less extra with more hashes, for a candidate heard for at least _GRADED_SECONDS at the
+# track's own pitch: chance alignments with 9-11 hashes are over 100 times rarer than with
+# 4-5 (benchmarks/cues.py, seed 0: 80 against 9,600 in 83 h), so fewer of them compete for
+# the same z-score. Shorter spans keep the full extra (the extended test picks a chance fit's
+# brightest second or two), and so do transposed fits: music in the same tuning also fits
+# a semitone up or down, which triples the alignments that compete (seed 2's unindexed
+# music did, at 9-11 hashes and z 8.5-11).
+_GRADED_EXTRA_Z = ((9, 1.0), (6, 3.0))  # (at least this many hashes, extra z), descending
+_GRADED_SECONDS = 3.0
+_GRADED_PITCH = 0.5  # bands (25 cents)
 _EXTEND_SECONDS = 60.0  # how far verification looks beyond a candidate's matched core
 _FINE_MAX = 384  # hits of one cell used to search its stretch
 _SHADOW_RATIO = 1.5  # a same-track overlap this much weaker than another is its shadow
@@ -613,15 +624,17 @@ def find_cues(
         if refine and S is not None:
             # Weak hash evidence (a candidate under heavy dialogue, or a chance alignment
             # with other music) must be confirmed by clearly stronger audible evidence.
-            need = _needed_z(score, min_significance, min_score)
+            need = functools.partial(_needed_z, score, pitch=pitch,
+                                     min_significance=min_significance, min_score=min_score)
             proposals.append((chain.track, lo, hi, slope, intercept, pitch, t_begin, t_end,
                               score))
-            lo, hi, gain, qual, z, pres = _refine(index, chain.track, S, slope, intercept,
-                                                  pitch, lo, hi, t_begin, t_end, need,
-                                                  strong=score >= min_score)
+            lo, hi, gain, qual, z, pres, need_z = _refine(
+                index, chain.track, S, slope, intercept, pitch, lo, hi, t_begin, t_end,
+                need, core_need=min_significance + _CORE_EXTRA_Z if score >= min_score else None,
+                graded_core=min_significance)
             if pres is not None:
                 full_z[len(proposals) - 1] = z
-            if qual < min_quality or z < need:
+            if qual < min_quality or z < need_z:
                 if pres is not None and qual >= min_quality and z >= min_significance:
                     close.append((len(proposals) - 1, lo, hi, z))
                     close_pres[len(proposals) - 1] = pres
@@ -739,13 +752,12 @@ def _join_fragments(index: FingerprintIndex, S: Spectrum, cands: list[tuple],  #
         ta, tb = (ea - a[4]) / a[3], (eb - b[4]) / b[3]  # track frames at each centre
         mid = 0.5 * (a[2] + b[1])
         mismatch = abs((mid - a[4]) / a[3] - (mid - b[4]) / b[3]) * fs
-        slope = (eb - ea) / (tb - ta) if tb > ta else math.nan
-        if not (mismatch <= _JOIN_MISMATCH and _STRETCH[0] <= slope <= _STRETCH[-1]):
+        if not (mismatch <= _JOIN_MISMATCH and tb > ta):
             k += 1
             continue
-        intercept = ea - slope * ta
         pitch = (a[5] * a[7] + b[5] * b[7]) / (a[7] + b[7])
         lo, hi = a[1], max(a[2], b[2])
+        slope, intercept = _join_line(index, a[0], S, (ea, ta), (eb, tb), pitch, lo, hi)
         t_begin, t_end = _track_ends(index, a[0], slope, intercept)
         pres = _extended(index, a[0], S, slope, intercept, pitch, lo, hi, t_begin, t_end)[0]
         z = significance(pres, lo, hi)[1]
@@ -759,9 +771,47 @@ def _join_fragments(index: FingerprintIndex, S: Spectrum, cands: list[tuple],  #
     return out
 
 
-def _needed_z(score: int, min_significance: float, min_score: int) -> float:
-    """z-score a candidate must reach: more when its hash evidence is weak."""
-    return min_significance + (_WEAK_EXTRA_Z if score < min_score else 0.0)
+def _join_line(index: FingerprintIndex, track: int, S: Spectrum, ca: tuple[float, float],
+               cb: tuple[float, float], pitch: float, lo: float, hi: float,
+               ) -> tuple[float, float]:
+    """Line ``(slope, intercept)`` through two fragments' centres ``(episode, track)`` frames
+    that fits the track best over ``[lo, hi)``.
+
+    The line through both centres, and lines of each stretch on the grid through their
+    midpoint: each fragment's own line is fitted from a few hashes, so a centre can sit a
+    few tenths of a second off and tilt the two-point line past the real stretch
+    (benchmarks/cues.py: a cue slowed by 5 % whose centres gave 1.073 for a true 1.053).
+    """
+    (ea, ta), (eb, tb) = ca, cb
+    em, tm = 0.5 * (ea + eb), 0.5 * (ta + tb)
+    two_point = (eb - ea) / (tb - ta)
+    slopes = [float(s) for s in _STRETCH]
+    if _STRETCH[0] <= two_point <= _STRETCH[-1]:
+        slopes.append(two_point)
+    peaks = index.peaks(track)
+    best, best_z = (two_point, ea - two_point * ta), -math.inf
+    for s in slopes:
+        icpt = em - s * tm
+        pres = presence(S, 0, peaks, slope=s, intercept=icpt, pitch=pitch, lo=int(lo),
+                        hi=int(hi) + 1)
+        z = significance(pres, lo, hi)[1]
+        if z > best_z:
+            best, best_z = (s, icpt), z
+    return best
+
+
+def _needed_z(score: int, seconds: float, pitch: float, *, min_significance: float,
+              min_score: int) -> float:
+    """z-score a candidate with ``score`` hashes, heard for ``seconds`` at ``pitch`` (bands),
+    must reach: more when its hash evidence is weak, less so the more hashes line up when it
+    lasts at the track's own pitch (see ``_GRADED_EXTRA_Z``)."""
+    if score >= min_score:
+        return min_significance
+    if seconds >= _GRADED_SECONDS and abs(pitch) < _GRADED_PITCH:
+        for level, extra in _GRADED_EXTRA_Z:
+            if score >= level:
+                return min_significance + extra
+    return min_significance + _WEAK_EXTRA_Z
 
 
 def _explain_away(index: FingerprintIndex, S: Spectrum, cands: list[tuple],  # type: ignore[type-arg]
@@ -776,7 +826,8 @@ def _explain_away(index: FingerprintIndex, S: Spectrum, cands: list[tuple],  # t
         track, lo, hi, slope, intercept, pitch, _gain, score = c[:8]
         over = [o for o in kept if min(hi, o[2]) > max(lo, o[1])]
         if over:
-            need = _needed_z(score, min_significance, min_score)
+            need = _needed_z(score, (hi - lo) * index.config.frame_seconds, pitch,
+                             min_significance=min_significance, min_score=min_score)
             nested = any(o[0] != track and min(hi, o[2]) - max(lo, o[1]) >= _NESTED * (hi - lo)
                          for o in over)
             # Inside another track's cue only exact hash geometry tells a second music from
@@ -886,36 +937,55 @@ def _cohort(index: FingerprintIndex, S: Spectrum, proposals: list[tuple],  # typ
 
 def _refine(index: FingerprintIndex, track: int, S: Spectrum, slope: float, intercept: float,
             pitch: float, lo: float, hi: float, t_begin: float, t_end: float,
-            need: float = 0.0, strong: bool = False,
-            ) -> tuple[float, float, float, float, float, Presence | None]:
+            need: Callable[[float], float], core_need: float | None = None,
+            graded_core: float | None = None,
+            ) -> tuple[float, float, float, float, float, Presence | None, float]:
     """Extend ``[lo, hi)`` to where the aligned track is audible; gain, quality, z-score,
-    and the extended test's presence (None: the first look rejected the candidate)."""
+    the extended test's presence (None: rejected before or without it) and the z-score
+    it needed (infinite: rejected whatever its z-score).
+
+    ``need`` gives the z-score needed for an extended span of that many seconds. A cheap
+    first look around the matched core must reach half of ``need(0)``. Else the core alone
+    may carry the candidate on: with z-score ``core_need`` (strong hash evidence), or with
+    ``graded_core`` when ``need`` is graded (then only a span of ``_GRADED_SECONDS`` or more
+    reaching the graded z-score passes, and the cohort test never sees it).
+    """
     fs = index.config.frame_seconds
     peaks = index.peaks(track)
-    if need > 0:
-        # Cheap first look at the matched core and 8 s around it: a chance alignment
-        # shows nothing there, and most candidates stop here.
-        pad = int(8.0 / fs)
-        pre = presence(S, 0, peaks, slope=slope, intercept=intercept, pitch=pitch,
-                       lo=int(max(lo - pad, t_begin - 2)), hi=int(min(hi + pad, t_end + 2)))
-        q0, z0 = significance(pre, lo - pad, hi + pad)
-        if z0 < 0.5 * need:
-            # A short cue between louder tracks: the seconds around it dilute its evidence
-            # (or drown it: another track's music scatters the contrast). Strong hash
-            # evidence with a clearly significant core goes on to the full test, when there
-            # are such seconds (not in a clip that is hardly longer than the core).
-            context = min(hi + pad, S.shape[0]) - max(lo - pad, 0) - (hi - lo)
-            if not (strong and context * fs >= 4.0):
-                return lo, hi, 0.0, q0, z0, None
-            _, zc = significance(pre, max(lo, t_begin), min(hi, t_end))
-            if zc < need + _CORE_EXTRA_Z:
-                return lo, hi, 0.0, q0, z0, None
+    # Cheap first look at the matched core and 8 s around it: a chance alignment
+    # shows nothing there, and most candidates stop here.
+    pad = int(8.0 / fs)
+    pre = presence(S, 0, peaks, slope=slope, intercept=intercept, pitch=pitch,
+                   lo=int(max(lo - pad, t_begin - 2)), hi=int(min(hi + pad, t_end + 2)))
+    q0, z0 = significance(pre, lo - pad, hi + pad)
+    strict, graded = need(0.0), need(math.inf)
+    only_graded = False
+    if z0 < 0.5 * strict:
+        # A short cue between louder tracks or dialogue: the seconds around it dilute its
+        # evidence (or drown it: another track's music scatters the contrast). A clearly
+        # significant core goes on to the full test, when there are such seconds (not in
+        # a clip that is hardly longer than the core).
+        context = min(hi + pad, S.shape[0]) - max(lo - pad, 0) - (hi - lo)
+        zc = -math.inf
+        if context * fs >= 4.0:
+            zc = significance(pre, max(lo, t_begin), min(hi, t_end))[1]
+        if core_need is not None and zc >= core_need:
+            pass
+        elif graded < strict and (z0 >= 0.5 * graded
+                                  or (graded_core is not None and zc >= graded_core)):
+            only_graded = True
+        else:
+            return lo, hi, 0.0, q0, z0, None, strict
     pres, new_lo, new_hi, qual, z = _extended(index, track, S, slope, intercept, pitch, lo, hi,
                                               t_begin, t_end)
-    if z < need:
-        return new_lo, new_hi, 0.0, qual, z, pres
+    seconds = (new_hi - new_lo) * fs
+    needed = need(seconds)
+    if only_graded and not (seconds >= _GRADED_SECONDS and z >= needed):
+        return new_lo, new_hi, 0.0, qual, z, None, math.inf
+    if z < needed:
+        return new_lo, new_hi, 0.0, qual, z, pres, needed
     new_lo, new_hi, gain = _place(pres, lo, hi, fs)
-    return new_lo, new_hi, gain, qual, z, pres
+    return new_lo, new_hi, gain, qual, z, pres, needed
 
 
 def _shift_margin(index: FingerprintIndex, track: int, S: Spectrum, slope: float,
