@@ -95,7 +95,7 @@ from heartsong.cues import (  # noqa: E402
     synth,
 )
 from heartsong.cues.fingerprint import resample  # noqa: E402
-from heartsong.cues.match import _WEAK_EXTRA_Z  # noqa: E402
+from heartsong.cues.match import _GRADED_EXTRA_Z, _WEAK_EXTRA_Z  # noqa: E402
 
 GEN_SR = 16000
 SNRS = (10.0, 0.0, -5.0, -10.0, -15.0)
@@ -386,7 +386,8 @@ def diagnosis(res_rows: dict[str, list[dict]]) -> str:
     """Table: per SNR, how many cues were missed and where (see :func:`_diagnose`)."""
     z_ok = _ACCEPT_Z
     lines = ["", f"Where missed cues were lost (z at the true alignment; {z_ok:g} is the "
-             f"acceptance level, {z_ok + _WEAK_EXTRA_Z:g} for weak hash evidence)",
+             f"acceptance level, {z_ok + min(e for _, e in _GRADED_EXTRA_Z):g}-"
+             f"{z_ok + _WEAK_EXTRA_Z:g} for weak hash evidence)",
              f"{'SNR dB':>6} {'cues':>5} {'missed':>6} {'<4 hashes':>10} "
              f"{f'z>={z_ok:g} of those':>14} {'>=4 hashes':>11} {f'z>={z_ok:g} of those':>14} "
              f"{'z_true med':>11}"]
