@@ -362,3 +362,23 @@ def test_weak_evidence_bar_is_graded_by_hashes_for_lasting_untransposed_fits():
     assert need(10, 2.5) == 11.0  # a short span: the full extra
     assert need(10, 5.0, pitch=2.0) == 11.0  # a semitone off: the full extra
     assert need(10, 5.0, pitch=-0.4) == 8.0
+
+
+def test_a_cohort_kept_cue_is_judged_at_the_base_level_where_it_overlaps(index, monkeypatch):
+    # A weak candidate kept by the cohort test has a z-score below its own bar (11 with 4
+    # hashes); where it overlaps a stronger cue (a cross-fade) its unexplained evidence is
+    # judged at the base level, not at the bar it was let in under.
+    import heartsong.cues.match as match
+
+    monkeypatch.setattr(match, "unexplained_significance", lambda *a, **k: 9.0)
+    fs = index.config.frame_seconds
+    host = (100, 0.0, 30.0 / fs, 1.0, 0.0, 0.0, -3.0, 60, 25.0)
+
+    def weak(z):  # 4 hashes, 28-40 s: overlaps the host by 2 s
+        return (101, 28.0 / fs, 40.0 / fs, 1.0, 28.0 / fs, 0.0, -6.0, 4, z)
+
+    kept = match._explain_away(index, None, [host, weak(8.5)], 7.0, 12)
+    assert [c[0] for c in kept] == [100, 101]
+    # One accepted on its own bar (z 11.5 >= 11) must keep 11 of its own where it overlaps.
+    kept = match._explain_away(index, None, [host, weak(11.5)], 7.0, 12)
+    assert [c[0] for c in kept] == [100]

@@ -789,7 +789,7 @@ def _join_line(index: FingerprintIndex, track: int, S: Spectrum, ca: tuple[float
     if _STRETCH[0] <= two_point <= _STRETCH[-1]:
         slopes.append(two_point)
     peaks = index.peaks(track)
-    best, best_z = (two_point, ea - two_point * ta), -math.inf
+    best, best_z = (slopes[0], em - slopes[0] * tm), -math.inf
     for s in slopes:
         icpt = em - s * tm
         pres = presence(S, 0, peaks, slope=s, intercept=icpt, pitch=pitch, lo=int(lo),
@@ -828,6 +828,10 @@ def _explain_away(index: FingerprintIndex, S: Spectrum, cands: list[tuple],  # t
         if over:
             need = _needed_z(score, (hi - lo) * index.config.frame_seconds, pitch,
                              min_significance=min_significance, min_score=min_score)
+            if c[8] < need:
+                # Kept below its bar by the cohort test (the one way there): its own evidence
+                # is judged at the base level (else any overlap, as a cross-fade, drops it).
+                need = min_significance
             nested = any(o[0] != track and min(hi, o[2]) - max(lo, o[1]) >= _NESTED * (hi - lo)
                          for o in over)
             # Inside another track's cue only exact hash geometry tells a second music from
@@ -969,13 +973,11 @@ def _refine(index: FingerprintIndex, track: int, S: Spectrum, slope: float, inte
         zc = -math.inf
         if context * fs >= 4.0:
             zc = significance(pre, max(lo, t_begin), min(hi, t_end))[1]
-        if core_need is not None and zc >= core_need:
-            pass
-        elif graded < strict and (z0 >= 0.5 * graded
-                                  or (graded_core is not None and zc >= graded_core)):
+        if not (core_need is not None and zc >= core_need):
+            if not (graded < strict and (z0 >= 0.5 * graded
+                                         or (graded_core is not None and zc >= graded_core))):
+                return lo, hi, 0.0, q0, z0, None, strict
             only_graded = True
-        else:
-            return lo, hi, 0.0, q0, z0, None, strict
     pres, new_lo, new_hi, qual, z = _extended(index, track, S, slope, intercept, pitch, lo, hi,
                                               t_begin, t_end)
     seconds = (new_hi - new_lo) * fs
