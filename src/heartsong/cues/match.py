@@ -731,13 +731,14 @@ def _track_ends(index: FingerprintIndex, track: int, slope: float,
 
 def _join_fragments(index: FingerprintIndex, S: Spectrum, cands: list[tuple],  # type: ignore[type-arg]
                     max_gap_frames: float) -> list[tuple]:  # type: ignore[type-arg]
-    """Join consecutive fragments of one track whose lines nearly meet, when the line
-    through both explains their union at least as well as either explains itself.
+    """Join consecutive fragments of one track whose lines nearly meet, when a line
+    through both (see :func:`_join_line`) explains their union at least as well as
+    either explains itself.
 
     Under loud dialogue a tempo-changed cue comes back in pieces, each fitted from a
     handful of hashes to a slightly wrong line (benchmarks/cues.py: a cue slowed by 5 %
     found as two pieces fitted at 1.0 and 0.976, 0.65 s apart where they meet, so
-    :func:`_union_same_line` rightly refuses them). The line through the pieces' centres
+    :func:`_union_same_line` rightly refuses them). A line through both pieces' centres
     is the better estimate of the one cue; its z-score over the whole span decides.
     """
     fs = index.config.frame_seconds
