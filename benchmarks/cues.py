@@ -387,7 +387,8 @@ def diagnosis(res_rows: dict[str, list[dict]]) -> str:
     z_ok = _ACCEPT_Z
     lines = ["", f"Where missed cues were lost (z at the true alignment; {z_ok:g} is the "
              f"acceptance level, {z_ok + min(e for _, e in _GRADED_EXTRA_Z):g}-"
-             f"{z_ok + _WEAK_EXTRA_Z:g} for weak hash evidence)",
+             f"{z_ok + _WEAK_EXTRA_Z:g} for weak hash evidence unless its audible peaks "
+             f"share one gain)",
              f"{'SNR dB':>6} {'cues':>5} {'missed':>6} {'<4 hashes':>10} "
              f"{f'z>={z_ok:g} of those':>14} {'>=4 hashes':>11} {f'z>={z_ok:g} of those':>14} "
              f"{'z_true med':>11}"]

@@ -11,6 +11,7 @@ from heartsong.cues.refine import (
     Presence,
     Spectrum,
     extend,
+    gain_spread,
     presence,
     significance,
     unexplained_significance,
@@ -160,3 +161,43 @@ def test_unexplained_evidence_with_a_wider_reach_around_the_stronger_cue() -> No
     z_wide = unexplained_significance(S, b, **kw, reach=(12, 1))
     assert z_near > 10  # +-3 frames: B's copies of A's notes count as B's own evidence
     assert z_wide < z_near / 2  # +-12 frames: only B's own notes are left
+
+
+def test_gain_spread_tells_the_track_from_unrelated_levels() -> None:
+    rng = np.random.default_rng(8)
+    S = rng.uniform(-90, -80, (400, 60)).astype(np.float32)
+    t = np.arange(10, 390, 5).astype(np.float32)
+    f = rng.integers(10, 50, t.size).astype(np.float32)
+    db = rng.uniform(-40, -10, t.size).astype(np.float32)
+    ref = Peaks(t, f, db)
+    line = (1.0, 0.0, 0.0)
+    # The track at -6 dB: every audible peak is its reference peak 6 dB down.
+    track = S.copy()
+    track[t.astype(int), f.astype(int)] = db - 6.0
+    n, mad = gain_spread(track, ref, line=line, lo=0, hi=400)
+    assert n == t.size and mad <= 0.5
+    # Other music lighting the same places at levels of its own.
+    other = S.copy()
+    other[t.astype(int), f.astype(int)] = rng.uniform(-50, -10, t.size)
+    n, mad = gain_spread(other, ref, line=line, lo=0, hi=400)
+    assert n > 20 and mad > 4.0
+    # Nothing stands out: no peaks to judge.
+    flat = np.full_like(S, -85.0)
+    assert gain_spread(flat, ref, line=line, lo=0, hi=400) == (0, np.inf)
+
+
+def test_extend_cuts_where_the_level_drops_at_once_far_below_the_cue() -> None:
+    rng = np.random.default_rng(9)
+    # The cue (gain -4 dB) ends at bin 40 with a cut; past it other music lights the
+    # track's peaks at levels 15-35 dB lower, with contrast enough to carry the cue on.
+    contrast = np.r_[np.full(40, 14.0), rng.uniform(2, 16, 30)]
+    gain = np.r_[-4.0 + rng.normal(0, 0.7, 40), rng.uniform(-40, -20, 30)]
+    p = _pres(contrast, gain)
+    core = (0, 30 * BIN)
+    assert extend(p, *core)[1] > 60 * BIN
+    assert 39 * BIN <= extend(p, *core, gain_tol=6.0)[1] <= 41 * BIN
+    # A fade that sinks as far over 5 s is not cut there (fade_edges finds its end).
+    contrast = np.r_[np.full(40, 14.0), np.full(20, 10.0), np.zeros(10)]
+    gain = np.r_[np.full(40, -4.0), np.linspace(-4.0, -30.0, 20), np.full(10, np.nan)]
+    p = _pres(contrast, gain)
+    assert extend(p, *core, gain_tol=6.0) == extend(p, *core)

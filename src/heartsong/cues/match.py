@@ -18,8 +18,10 @@ Pipeline (per 61 s chunk of episode audio, then once globally):
 5. *Refine* boundaries and estimate gain by projecting the track's stored peaks
    through the fitted map (:mod:`heartsong.cues.refine`); a candidate is kept only when
    those peaks stand out in the episode far beyond chance (a z-score). One with weak hash
-   evidence that comes close is kept when it also stands clearly above every other track
-   proposed over the same seconds (music not in the library fits several about equally).
+   evidence needs more, unless its audible peaks share one gain (the track itself, not
+   other music lighting them); one that comes close is kept when it also stands clearly
+   above every other track proposed over the same seconds (music not in the library fits
+   several about equally).
 6. *Explain away*: strongest first, a candidate overlapping stronger cues must still be
    significant on the peaks they do not already explain (a version of a song with the
    same arrangement, a quoted theme, the same track shifted by a repeat are not).
@@ -36,13 +38,14 @@ from pathlib import Path
 
 import numpy as np
 
-from heartsong.cues.fingerprint import StreamChunk, fingerprint_stream
+from heartsong.cues.fingerprint import Peaks, StreamChunk, fingerprint_stream
 from heartsong.cues.index import FingerprintIndex
 from heartsong.cues.refine import (
     Presence,
     Spectrum,
     extend,
     fade_edges,
+    gain_spread,
     presence,
     significance,
     unexplained_significance,
@@ -71,6 +74,17 @@ _WEAK_EXTRA_Z = 4.0
 _GRADED_EXTRA_Z = ((9, 1.0), (6, 3.0))  # (at least this many hashes, extra z), descending
 _GRADED_SECONDS = 3.0
 _GRADED_PITCH = 0.5  # bands (25 cents)
+# A weak candidate whose clearly audible peaks (>= _SPAN_CONSISTENT[0]) share one gain within
+# _SPAN_CONSISTENT[1] dB (median absolute deviation) over _CONSISTENT_SECONDS or more
+# (_GRADED_SECONDS and _TRANSPOSED_MAD when transposed) needs only min_significance: chance
+# alignments with other music or dialogue have levels of their own (benchmarks/cues.py, seed
+# 0: 40 more true cues at +10/0/-10 dB, 2 chance fits, both inside another cue). Seeds 1 and
+# 2 had chance fits a semitone off at 1.0 dB over 2-4 s (true transposed cues of seed 0: 7 of
+# 9 at 0.5). The looser core bar only lets such a candidate past the first look.
+_SPAN_CONSISTENT = (10, 1.0)
+_TRANSPOSED_MAD = 0.5
+_CORE_CONSISTENT = (5, 1.5)
+_CONSISTENT_SECONDS = 2.0
 _EXTEND_SECONDS = 60.0  # how far verification looks beyond a candidate's matched core
 _FINE_MAX = 384  # hits of one cell used to search its stretch
 _SHADOW_RATIO = 1.5  # a same-track overlap this much weaker than another is its shadow
@@ -631,7 +645,8 @@ def find_cues(
             lo, hi, gain, qual, z, pres, need_z = _refine(
                 index, chain.track, S, slope, intercept, pitch, lo, hi, t_begin, t_end,
                 need, core_need=min_significance + _CORE_EXTRA_Z if score >= min_score else None,
-                graded_core=min_significance)
+                graded_core=min_significance,
+                consistent_z=min_significance if score < min_score else None)
             if pres is not None:
                 full_z[len(proposals) - 1] = z
             if qual < min_quality or z < need_z:
@@ -943,7 +958,7 @@ def _cohort(index: FingerprintIndex, S: Spectrum, proposals: list[tuple],  # typ
 def _refine(index: FingerprintIndex, track: int, S: Spectrum, slope: float, intercept: float,
             pitch: float, lo: float, hi: float, t_begin: float, t_end: float,
             need: Callable[[float], float], core_need: float | None = None,
-            graded_core: float | None = None,
+            graded_core: float | None = None, consistent_z: float | None = None,
             ) -> tuple[float, float, float, float, float, Presence | None, float]:
     """Extend ``[lo, hi)`` to where the aligned track is audible; gain, quality, z-score,
     the extended test's presence (None: rejected before or without it) and the z-score
@@ -954,6 +969,11 @@ def _refine(index: FingerprintIndex, track: int, S: Spectrum, slope: float, inte
     may carry the candidate on: with z-score ``core_need`` (strong hash evidence), or with
     ``graded_core`` when ``need`` is graded (then only a span of ``_GRADED_SECONDS`` or more
     reaching the graded z-score passes, and the cohort test never sees it).
+
+    With ``consistent_z``, a candidate whose clearly audible peaks share one gain (see
+    :func:`heartsong.cues.refine.gain_spread`) needs only that z-score, when it is heard
+    for ``_CONSISTENT_SECONDS`` or more (transposed: ``_GRADED_SECONDS``, and closer
+    levels); such a core also passes the first look, and then only this test lets it in.
     """
     fs = index.config.frame_seconds
     peaks = index.peaks(track)
@@ -964,7 +984,7 @@ def _refine(index: FingerprintIndex, track: int, S: Spectrum, slope: float, inte
                    lo=int(max(lo - pad, t_begin - 2)), hi=int(min(hi + pad, t_end + 2)))
     q0, z0 = significance(pre, lo - pad, hi + pad)
     strict, graded = need(0.0), need(math.inf)
-    only_graded = False
+    only_graded = only_consistent = False
     if z0 < 0.5 * strict:
         # A short cue between louder tracks or dialogue: the seconds around it dilute its
         # evidence (or drown it: another track's music scatters the contrast). A clearly
@@ -975,20 +995,43 @@ def _refine(index: FingerprintIndex, track: int, S: Spectrum, slope: float, inte
         if context * fs >= 4.0:
             zc = significance(pre, max(lo, t_begin), min(hi, t_end))[1]
         if not (core_need is not None and zc >= core_need):
-            if not (graded < strict and (z0 >= 0.5 * graded
-                                         or (graded_core is not None and zc >= graded_core))):
+            if graded < strict and (z0 >= 0.5 * graded
+                                    or (graded_core is not None and zc >= graded_core)):
+                only_graded = True
+            elif consistent_z is not None and _consistent(
+                    S, peaks, (slope, intercept, pitch), max(lo, t_begin), min(hi, t_end),
+                    _CORE_CONSISTENT):
+                only_consistent = True
+            else:
                 return lo, hi, 0.0, q0, z0, None, strict
-            only_graded = True
     pres, new_lo, new_hi, qual, z = _extended(index, track, S, slope, intercept, pitch, lo, hi,
                                               t_begin, t_end)
     seconds = (new_hi - new_lo) * fs
     needed = need(seconds)
-    if only_graded and not (seconds >= _GRADED_SECONDS and z >= needed):
+    # Transposed fits need longer and closer: music in the same tuning also fits a semitone off.
+    untransposed = abs(pitch) < _GRADED_PITCH
+    lasting = seconds >= (_CONSISTENT_SECONDS if untransposed else _GRADED_SECONDS)
+    bar = _SPAN_CONSISTENT if untransposed else (_SPAN_CONSISTENT[0], _TRANSPOSED_MAD)
+    if (z < needed or only_graded or only_consistent) and consistent_z is not None \
+            and lasting and z >= consistent_z and _consistent(
+                S, peaks, (slope, intercept, pitch), new_lo, new_hi, bar):
+        needed = consistent_z
+    elif (only_consistent
+          or (only_graded and not (seconds >= _GRADED_SECONDS and z >= needed))):
+        # Let in on a bar it did not reach: rejected, and the cohort test never sees it.
         return new_lo, new_hi, 0.0, qual, z, None, math.inf
     if z < needed:
         return new_lo, new_hi, 0.0, qual, z, pres, needed
     new_lo, new_hi, gain = _place(pres, lo, hi, fs)
     return new_lo, new_hi, gain, qual, z, pres, needed
+
+
+def _consistent(S: Spectrum, peaks: Peaks, line: tuple[float, float, float], lo: float,
+                hi: float, bar: tuple[int, float]) -> bool:
+    """Whether at least ``bar[0]`` clearly audible peaks of the aligned track over
+    ``[lo, hi)`` share one gain within ``bar[1]`` dB (median absolute deviation)."""
+    n, mad = gain_spread(S, peaks, line=line, lo=lo, hi=hi)
+    return n >= bar[0] and mad <= bar[1]
 
 
 def _shift_margin(index: FingerprintIndex, track: int, S: Spectrum, slope: float,
