@@ -92,6 +92,7 @@ from heartsong.cues import (  # noqa: E402
     evaluate,
     find_cues,
     identify,
+    kernels,
     synth,
 )
 from heartsong.cues.fingerprint import resample  # noqa: E402
@@ -489,6 +490,7 @@ def run(opt: Options, root: Path, *, diagnose: bool = False) -> dict:
     index = FingerprintIndex(index_dir)
     renders = [r for ep in meta["episodes"] for r in ep["renders"]]
     paths = [str(root / "episodes" / r["file"]) for r in renders]
+    kernels.warm()  # compiled once here, not in each worker on the clock
     with mp.get_context("fork").Pool(opt.workers, _init_worker, (str(index_dir),)) as pool:
         results = pool.map(_match, paths, chunksize=1)
         dec = pool.map(_decode_only, [p for p, r in zip(paths, renders, strict=True)

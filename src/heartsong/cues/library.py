@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from heartsong.audio import load
+from heartsong.cues import kernels
 from heartsong.cues.export import TrackInfo
 from heartsong.cues.fingerprint import FingerprintConfig
 from heartsong.cues.index import FingerprintIndex
@@ -227,6 +228,8 @@ def library_cues(
         payload = {"cues": data} if error is None else None
         lib.store_result(ep, CUES_KIND, version=version, data=payload, error=error, seconds=seconds)
 
+    if todo:
+        kernels.warm()  # compiled here once, so that worker processes only load the cache
     report = run_batch(
         [(str(index.directory), e.path) for e in todo],
         _match_episode,

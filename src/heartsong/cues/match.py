@@ -40,6 +40,7 @@ import numpy as np
 
 from heartsong.cues.fingerprint import Peaks, StreamChunk, fingerprint_stream
 from heartsong.cues.index import FingerprintIndex
+from heartsong.cues.kernels import fine_cells
 from heartsong.cues.refine import (
     Presence,
     Spectrum,
@@ -282,52 +283,6 @@ def _window_counts(rows: np.ndarray, width: float) -> np.ndarray:
     lift = float(rows[:, -1].max() - rows[:, 0].min()) + 2 * width + 1.0
     flat = (rows + (np.arange(k, dtype=rows.dtype) * rows.dtype.type(lift))[:, None]).ravel()
     return (np.searchsorted(flat, flat + width, "right") - np.arange(flat.size)).reshape(k, n)
-
-
-def _fine(track: int, window: int, tq: np.ndarray, tr: np.ndarray, p: np.ndarray,
-          min_votes: int) -> _Detection | None:
-    """Best line through the hits of one cell: stretch grid x offset histogram."""
-    centre = window * _WIN + _WIN / 2
-    # A loud cue puts thousands of hits in one cell; an evenly spaced subset finds the
-    # stretch as well (the line holds a fixed share of the hits) at a fraction of the cost.
-    if tq.size > _FINE_MAX:
-        sub = np.linspace(0, tq.size - 1, _FINE_MAX).astype(np.int64)
-        tqs, trs = tq[sub], tr[sub]
-    else:
-        tqs, trs = tq, tr
-    # One row per stretch value (rows sort contiguously); float32 (0.001 frame precision
-    # here) sorts and searches twice as fast as float64.
-    u = trs[None, :] - (tqs[None, :] - np.float32(centre)) * _INV_STRETCH32[:, None]
-    u.sort(axis=1)
-    # Most cells hold no line: no min_votes hits within 3 frames at any stretch. That is
-    # seen from the sorted offsets alone, far cheaper than counting (0.1 frame of slack
-    # covers the rounding of the lifted float32 values the count compares).
-    n, m = u.shape[1], min_votes
-    if n < m or not (u[:, m - 1 :] - u[:, : n - m + 1] <= 3.1).any():
-        return None
-    # Tightest cluster: most hits within 3 frames, per stretch value.
-    best = _window_counts(u, 3.0).max(axis=1)
-    top = best.max()
-    if top < min_votes:
-        return None
-    # Among equally good stretches prefer the one nearest 1.0 (no evidence of change).
-    cands = np.nonzero(best == top)[0]
-    k = int(cands[np.argmin(np.abs(_STRETCH[cands] - 1.0))])
-    uk = tr - (tq - centre) / _STRETCH[k]
-    # The cluster itself over all hits at that stretch.
-    uks = np.sort(uk)
-    cnt_k = np.searchsorted(uks, uks + 3.0, "right") - np.arange(uks.size)
-    i = int(np.argmax(cnt_k))
-    u0 = _median(uks[i : i + int(cnt_k[i])])
-    inl = np.abs(uk - u0) <= 2.0
-    pm = _median(p[inl])
-    inl &= np.abs(p - pm) <= 1.0
-    if int(inl.sum()) < min_votes:
-        return None
-    # One vote per distinct (tq, tr) pair: probes of one query triplet are not evidence.
-    if _distinct_pairs(tq[inl], tr[inl]).size < min_votes:
-        return None
-    return _Detection(track, window, float(_STRETCH[k]), u0, pm, tq[inl], tr[inl], p[inl])
 
 
 def _chain(dets: list[_Detection], max_gap_frames: float) -> list[_Chain]:
@@ -908,19 +863,15 @@ def _detect_chunk(index: FingerprintIndex, ch: StreamChunk, min_votes: int) -> l
     order = np.lexsort((w, track))
     track, tq, tr, p, w = track[order], tq[order], tr[order], p[order], w[order]
     bounds = np.flatnonzero(np.diff(track) | np.diff(w)) + 1
+    starts, ends = np.r_[0, bounds], np.r_[bounds, track.size]
+    cell, k, u, pitch, off, idx = fine_cells(
+        tq, tr, p.astype(np.float32), w, starts, ends, min_votes, _FINE_MAX, _WIN,
+        _INV_STRETCH32, _STRETCH)
     out = []
-    for a, b in zip(np.r_[0, bounds], np.r_[bounds, track.size], strict=True):
-        # Several lines may share a (track, window): the track repeats in the episode,
-        # or a motif repeats in the track. Peel off detections one at a time.
-        sel = np.arange(a, b)
-        while sel.size >= min_votes:
-            d = _fine(int(track[a]), int(w[a]), tq[sel], tr[sel], p[sel], min_votes)
-            if d is None:
-                break
-            out.append(d)
-            centre = w[a] * _WIN + _WIN / 2
-            res = tr[sel] - (tq[sel] - centre) / d.slope - d.u
-            sel = sel[np.abs(res) > 2.0]
+    for j in range(cell.size):
+        a, sel = starts[cell[j]], idx[off[j] : off[j + 1]]
+        out.append(_Detection(int(track[a]), int(w[a]), float(_STRETCH[k[j]]), float(u[j]),
+                              float(pitch[j]), tq[sel], tr[sel], p[sel]))
     return out
 
 

@@ -1,0 +1,346 @@
+"""Compiled inner loops of the cue matcher (numba, which librosa already depends on).
+
+The fine vote runs on thousands of small cells per episode (median 20 hits): in NumPy
+each cell costs ~30 array calls of fixed overhead, ~120 us, a quarter of the matcher's
+time. Compiled, a cell costs a few microseconds. Every step reproduces, operation for
+operation and in the same float types, the NumPy version it replaced (cue output on the
+benchmark's episodes is byte-identical), so the two can be checked against each other
+(``tests/cues/test_kernels.py``).
+
+Compiled once per machine and cached on disk beside this file (numba's ``cache=True``:
+the cache files are written atomically); the signatures are given, so the compilation
+happens at import, before any worker process is forked.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+__all__ = ["evidence", "fine_cells", "warm"]
+
+_F32 = np.float32
+# Slack of the quick "no line here" test: it reads unlifted offsets while the count reads
+# them lifted to one float32 array, whose rounding is well under 0.1 frame.
+_QUICK_SLACK = _F32(3.1)
+_WIDTH32 = _F32(3.0)
+
+
+# Shell sort gaps (Ciura's, then x2.25): numba's np.sort costs ~2 s of compilation per
+# element type, this a fraction; the arrays sorted here hold tens to a few thousand values.
+_GAPS = np.array([1, 4, 10, 23, 57, 132, 301, 701, 1577, 3548, 7983, 17961, 40412,
+                  90927, 204585, 460316, 1035711, 2330349, 5243285][::-1], np.int64)
+
+
+@numba.njit(cache=True, nogil=True)
+def _sort(a: np.ndarray) -> None:
+    """Sort a 1-D array in place (ascending; the values, hence the result, equal np.sort's)."""
+    n = a.size
+    for gap in _GAPS:
+        if gap >= n:
+            continue
+        for i in range(gap, n):
+            x = a[i]
+            j = i
+            while j >= gap and a[j - gap] > x:
+                a[j] = a[j - gap]
+                j -= gap
+            a[j] = x
+
+
+@numba.njit(cache=True, nogil=True)
+def _median_sorted(a: np.ndarray) -> float:
+    n = a.size
+    return 0.5 * (float(a[(n - 1) // 2]) + float(a[n // 2]))
+
+
+@numba.njit(cache=True, nogil=True)
+def _distinct_pairs(tq: np.ndarray, tr: np.ndarray) -> int:
+    # Distinct (tq, tr) values: the bits of both float32 times as one uint64 (+ 0.0 makes
+    # -0.0 and 0.0, equal values, one key).
+    n = tq.size
+    key = np.empty(n, np.uint64)
+    qb = (tq + _F32(0.0)).view(np.uint32)
+    rb = (tr + _F32(0.0)).view(np.uint32)
+    for i in range(n):
+        key[i] = (np.uint64(qb[i]) << np.uint64(32)) | np.uint64(rb[i])
+    _sort(key)
+    k = 1 if n else 0
+    for i in range(1, n):
+        if key[i] != key[i - 1]:
+            k += 1
+    return k
+
+
+@numba.njit(cache=True, nogil=True)
+def _grow(a: np.ndarray, n: int) -> np.ndarray:
+    out = np.empty(n, a.dtype)
+    out[: a.size] = a
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _fine_one(tq: np.ndarray, tr: np.ndarray, p: np.ndarray, centre: float,
+              min_votes: int, fine_max: int, inv32: np.ndarray,
+              stretch: np.ndarray) -> tuple[int, float, float, np.ndarray]:
+    """Best line through one cell's hits: (stretch index or -1, u, pitch, inlier mask).
+
+    The line is ``tr = u + (tq - centre) / stretch``: a stretch grid times an offset
+    histogram, then the tightest 3-frame cluster at the best stretch over all the hits,
+    with a consistent pitch offset and at least ``min_votes`` distinct (tq, tr) pairs
+    (probes of one query triplet repeat a pair; they are one piece of evidence).
+    """
+    n_all = tq.size
+    none = np.zeros(0, np.bool_)
+    c32 = _F32(centre)
+    # A loud cue puts thousands of hits in one cell; an evenly spaced subset finds the
+    # stretch as well (the line holds a fixed share of the hits) at a fraction of the cost.
+    # (As np.linspace(0, n - 1, fine_max).astype(int) picks it.)
+    if n_all > fine_max:
+        step = float(n_all - 1) / float(fine_max - 1)
+        tqs = np.empty(fine_max, np.float32)
+        trs = np.empty(fine_max, np.float32)
+        for i in range(fine_max):
+            h = np.int64(float(i) * step) if i < fine_max - 1 else n_all - 1
+            tqs[i], trs[i] = tq[h], tr[h]
+    else:
+        tqs, trs = tq, tr
+    n = tqs.size
+    m = min_votes
+    ns = inv32.size
+    if n < m:
+        return -1, 0.0, 0.0, none
+    # Offsets per stretch value in float32 (0.001 frame precision here), as before.
+    u = np.empty((ns, n), np.float32)
+    for k in range(ns):
+        for i in range(n):
+            u[k, i] = trs[i] - (tqs[i] - c32) * inv32[k]
+        _sort(u[k])
+    # Most cells hold no line: no m hits within 3 frames at any stretch.
+    any_line = False
+    for k in range(ns):
+        for j in range(n - m + 1):
+            if u[k, j + m - 1] - u[k, j] <= _QUICK_SLACK:
+                any_line = True
+                break
+        if any_line:
+            break
+    if not any_line:
+        return -1, 0.0, 0.0, none
+    # Tightest cluster per stretch, counted on the rows lifted into one float32 array (as
+    # the NumPy version's single searchsorted did).
+    hi_max = u[0, n - 1]
+    lo_min = u[0, 0]
+    for k in range(1, ns):
+        hi_max = max(hi_max, u[k, n - 1])
+        lo_min = min(lo_min, u[k, 0])
+    lift = _F32(float(hi_max - lo_min) + 2 * 3.0 + 1.0)
+    best = np.zeros(ns, np.int64)
+    row = np.empty(n, np.float32)
+    for k in range(ns):
+        off = _F32(k) * lift
+        for i in range(n):
+            row[i] = u[k, i] + off
+        j = 0
+        b = 0
+        for i in range(n):
+            thr = row[i] + _WIDTH32
+            if j < i:
+                j = i
+            while j < n and row[j] <= thr:
+                j += 1
+            if j - i > b:
+                b = j - i
+        best[k] = b
+    top = best.max()
+    if top < m:
+        return -1, 0.0, 0.0, none
+    # Among equally good stretches the one nearest 1.0 (no evidence of change).
+    kbest = -1
+    dbest = np.inf
+    for k in range(ns):
+        if best[k] == top:
+            dk = abs(stretch[k] - 1.0)
+            if dk < dbest:
+                dbest = dk
+                kbest = k
+    s = stretch[kbest]
+    uk = np.empty(n_all, np.float64)
+    for i in range(n_all):
+        uk[i] = float(tr[i]) - float(tq[i] - c32) / s
+    uks = uk.copy()
+    _sort(uks)
+    ibest, cbest = 0, -1
+    j = 0
+    for i in range(n_all):
+        thr = uks[i] + 3.0
+        if j < i:
+            j = i
+        while j < n_all and uks[j] <= thr:
+            j += 1
+        if j - i > cbest:
+            cbest = j - i
+            ibest = i
+    u0 = _median_sorted(uks[ibest : ibest + cbest])
+    inl = np.empty(n_all, np.bool_)
+    pin = np.empty(n_all, np.float64)
+    cnt = 0
+    for i in range(n_all):
+        inl[i] = abs(uk[i] - u0) <= 2.0
+        if inl[i]:
+            pin[cnt] = p[i]
+            cnt += 1
+    pin = pin[:cnt]
+    _sort(pin)
+    pm = _median_sorted(pin)
+    pm32 = _F32(pm)
+    qi = np.empty(cnt, np.float32)
+    ri = np.empty(cnt, np.float32)
+    cnt = 0
+    for i in range(n_all):
+        if inl[i]:
+            if abs(p[i] - pm32) <= _F32(1.0):
+                qi[cnt], ri[cnt] = tq[i], tr[i]
+                cnt += 1
+            else:
+                inl[i] = False
+    if cnt < m:
+        return -1, 0.0, 0.0, none
+    if _distinct_pairs(qi[:cnt], ri[:cnt]) < m:
+        return -1, 0.0, 0.0, none
+    return kbest, u0, pm, inl
+
+
+@numba.njit(cache=True, nogil=True)
+def fine_cells(tq: np.ndarray, tr: np.ndarray, p: np.ndarray, w: np.ndarray,
+               starts: np.ndarray, ends: np.ndarray, min_votes: int, fine_max: int,
+               win: int, inv32: np.ndarray,
+               stretch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                             np.ndarray, np.ndarray]:
+    """Fine vote over every cell ``[starts[c], ends[c])`` of hits sorted by (track, window).
+
+    Several lines may share a cell (the track repeats in the episode, or a motif repeats in
+    the track): detections are peeled off one at a time. Returns per detection its cell,
+    stretch index, ``u`` and pitch, and the offsets into the returned inlier indices.
+    """
+    n = tq.size
+    # Every detection removes at least one hit from its cell (below), so n bounds them.
+    d_cell = np.empty(n, np.int64)
+    d_k = np.empty(n, np.int64)
+    d_u = np.empty(n, np.float64)
+    d_p = np.empty(n, np.float64)
+    d_off = np.zeros(n + 1, np.int64)
+    inl_idx = np.empty(max(n, 16), np.int64)
+    sel = np.empty(n, np.int64)
+    bq = np.empty(n, np.float32)
+    br = np.empty(n, np.float32)
+    bp = np.empty(n, np.float32)
+    nd = 0
+    for c in range(starts.size):
+        a, b = starts[c], ends[c]
+        centre = float(w[a] * win) + win / 2
+        ns = b - a
+        for i in range(ns):
+            sel[i] = a + i
+        while ns >= min_votes:
+            for i in range(ns):
+                h = sel[i]
+                bq[i], br[i], bp[i] = tq[h], tr[h], p[h]
+            k, u0, pm, inl = _fine_one(bq[:ns], br[:ns], bp[:ns], centre, min_votes,
+                                       fine_max, inv32, stretch)
+            if k < 0:
+                break
+            o = d_off[nd]
+            for i in range(ns):
+                if inl[i]:
+                    if o == inl_idx.size:
+                        inl_idx = _grow(inl_idx, 2 * o)
+                    inl_idx[o] = sel[i]
+                    o += 1
+            d_cell[nd], d_k[nd], d_u[nd], d_p[nd] = c, k, u0, pm
+            d_off[nd + 1] = o
+            nd += 1
+            # Peel: what lies on this line (in float64, as the NumPy loop did) is used.
+            slope = stretch[k]
+            kept = 0
+            for i in range(ns):
+                h = sel[i]
+                res = float(tr[h]) - (float(tq[h]) - centre) / slope - u0
+                if abs(res) > 2.0:
+                    sel[kept] = h
+                    kept += 1
+            if kept == ns:  # (cannot happen: the line's own hits lie on it)
+                break
+            ns = kept
+    return (d_cell[:nd].copy(), d_k[:nd].copy(), d_u[:nd].copy(), d_p[:nd].copy(),
+            d_off[: nd + 1].copy(), inl_idx[: d_off[nd]].copy())
+
+
+@numba.njit(cache=True, nogil=True)
+def _contrast_at(level: np.ndarray, best: np.ndarray, side: np.ndarray, t: float,
+                 f: float) -> tuple[np.float32, np.float32]:
+    # As refine.Spectrum.contrast, for one point.
+    nt, nf = level.shape
+    ti = min(max(np.int64(np.rint(t)), 1), nt - 2)
+    fi = min(max(np.int64(np.rint(f)), 4), nf - 5)
+    lv = _F32(level[ti, fi]) * _F32(0.5) - _F32(100.0)
+    bs = _F32(best[ti, fi]) * _F32(0.5) - _F32(100.0)
+    sd = _F32(side[ti, fi]) * _F32(0.125) - _F32(100.0)
+    return lv, bs - sd
+
+
+@numba.njit(cache=True, nogil=True)
+def evidence(level: np.ndarray, best: np.ndarray, side: np.ndarray, s0: int,
+             ref_t: np.ndarray, ref_f: np.ndarray, ref_db: np.ndarray, slope: float,
+             intercept: float, pitch: float, lo: float,
+             hi: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                 np.ndarray]:
+    """What :func:`heartsong.cues.refine._evidence` returns, in one pass over the peaks.
+
+    ``level``, ``best``, ``side`` are a :class:`~heartsong.cues.refine.Spectrum`'s arrays.
+    """
+    nf = level.shape[1]
+    n = ref_t.size
+    te = np.empty(n, np.float64)
+    fe = np.empty(n, np.float64)
+    db = np.empty(n, np.float32)
+    lv = np.empty(n, np.float32)
+    c = np.empty(n, np.float32)
+    d = np.empty(n, np.float32)
+    m = 0
+    for i in range(n):
+        t = slope * float(ref_t[i]) + intercept
+        f = float(ref_f[i]) + pitch
+        if not (t >= lo and t < hi and f >= 4 and f <= nf - 5):
+            continue
+        tt = t - s0
+        lv_i, c_i = _contrast_at(level, best, side, tt, f)
+        # Null: the same peak moved off pitch (-8, -5, +5, +8 bands; mirrored where that
+        # leaves the spectrum), summed in this order in float32 as np.mean did.
+        acc = _F32(0.0)
+        for k in range(4):
+            shift = (-8, -5, 5, 8)[k]
+            fs = f + shift
+            if not (fs >= 4 and fs <= nf - 5):
+                fs = f - shift
+            cn = _contrast_at(level, best, side, tt, fs)[1]
+            acc = cn if k == 0 else acc + cn
+        te[m], fe[m], db[m], lv[m], c[m] = t, f, ref_db[i], lv_i, c_i
+        d[m] = c_i - acc / _F32(4.0)
+        m += 1
+    return te[:m], fe[:m], db[:m], lv[:m], c[:m], d[:m]
+
+
+def warm() -> None:
+    """Compile (or load from the on-disk cache) every kernel for the types the matcher uses.
+
+    Call it before starting worker processes: they then load the cache instead of each
+    compiling (~10 s of CPU on a small machine) at the same moment.
+    """
+    from heartsong.cues.match import _FINE_MAX, _INV_STRETCH32, _STRETCH, _WIN
+
+    f32 = np.zeros(8, np.float32)
+    fine_cells(f32, f32, f32, np.zeros(8, np.int64), np.zeros(1, np.int64),
+               np.full(1, 8, np.int64), 3, _FINE_MAX, _WIN, _INV_STRETCH32, _STRETCH)
+    u8 = np.zeros((16, 16), np.uint8)
+    evidence(u8, u8, np.zeros((16, 16), np.uint16), 0, f32, f32, f32, 1.0, 0.0, 0.0, 0.0, 8.0)

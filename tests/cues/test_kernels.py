@@ -1,0 +1,150 @@
+"""The compiled kernels against the NumPy code they replaced (kept here as the reference)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from heartsong.cues import kernels
+from heartsong.cues.match import _FINE_MAX, _INV_STRETCH32, _STRETCH, _WIN
+from heartsong.cues.refine import Spectrum
+
+
+# ----------------------------------------------------------------- NumPy reference: fine vote
+def _median(x: np.ndarray) -> float:
+    a = np.sort(np.asarray(x, np.float64).ravel())
+    n = a.size
+    return float(0.5 * (a[(n - 1) // 2] + a[n // 2]))
+
+
+def _window_counts(rows: np.ndarray, width: float) -> np.ndarray:
+    k, n = rows.shape
+    lift = float(rows[:, -1].max() - rows[:, 0].min()) + 2 * width + 1.0
+    flat = (rows + (np.arange(k, dtype=rows.dtype) * rows.dtype.type(lift))[:, None]).ravel()
+    return (np.searchsorted(flat, flat + width, "right") - np.arange(flat.size)).reshape(k, n)
+
+
+def _ref_fine(window: int, tq: np.ndarray, tr: np.ndarray, p: np.ndarray,
+              min_votes: int) -> tuple[float, float, float, np.ndarray] | None:
+    centre = window * _WIN + _WIN / 2
+    if tq.size > _FINE_MAX:
+        sub = np.linspace(0, tq.size - 1, _FINE_MAX).astype(np.int64)
+        tqs, trs = tq[sub], tr[sub]
+    else:
+        tqs, trs = tq, tr
+    u = trs[None, :] - (tqs[None, :] - np.float32(centre)) * _INV_STRETCH32[:, None]
+    u.sort(axis=1)
+    n, m = u.shape[1], min_votes
+    if n < m or not (u[:, m - 1 :] - u[:, : n - m + 1] <= 3.1).any():
+        return None
+    best = _window_counts(u, 3.0).max(axis=1)
+    top = best.max()
+    if top < min_votes:
+        return None
+    cands = np.nonzero(best == top)[0]
+    k = int(cands[np.argmin(np.abs(_STRETCH[cands] - 1.0))])
+    uk = tr - (tq - centre) / _STRETCH[k]
+    uks = np.sort(uk)
+    cnt_k = np.searchsorted(uks, uks + 3.0, "right") - np.arange(uks.size)
+    i = int(np.argmax(cnt_k))
+    u0 = _median(uks[i : i + int(cnt_k[i])])
+    inl = np.abs(uk - u0) <= 2.0
+    pm = _median(p[inl])
+    inl &= np.abs(p - pm) <= 1.0
+    if int(inl.sum()) < min_votes:
+        return None
+    if len({(a, b) for a, b in zip(tq[inl].tolist(), tr[inl].tolist(), strict=True)}) < min_votes:
+        return None
+    return float(_STRETCH[k]), u0, pm, inl
+
+
+def _ref_cells(tq, tr, p, w, starts, ends, min_votes):  # type: ignore[no-untyped-def]
+    out = []
+    for c, (a, b) in enumerate(zip(starts, ends, strict=True)):
+        sel = np.arange(a, b)
+        while sel.size >= min_votes:
+            d = _ref_fine(int(w[a]), tq[sel], tr[sel], p[sel], min_votes)
+            if d is None:
+                break
+            slope, u0, pm, inl = d
+            out.append((c, slope, u0, pm, sel[inl].tolist()))
+            centre = w[a] * _WIN + _WIN / 2
+            res = tr[sel] - (tq[sel] - centre) / slope - u0
+            sel = sel[np.abs(res) > 2.0]
+    return out
+
+
+def _cells(seed: int) -> tuple[np.ndarray, ...]:
+    """Cells of random hits, some holding one or two stretched lines (and one > _FINE_MAX)."""
+    rng = np.random.default_rng(seed)
+    tq, tr, p, w, starts, ends = [], [], [], [], [], []
+    n0 = 0
+    for _ in range(40):
+        win = int(rng.integers(0, 200))
+        lo = win * _WIN
+        size = int(rng.choice([5, 20, 60, 500]))
+        q = rng.uniform(lo, lo + _WIN, size)
+        r = rng.uniform(0, 20000, size)
+        pp = rng.uniform(-3, 3, size)
+        for _line in range(int(rng.integers(0, 3))):
+            k = int(rng.integers(4, max(5, size // 2)))
+            idx = rng.choice(size, k, replace=False)
+            s = float(rng.uniform(0.95, 1.05))
+            r[idx] = 5000 + (q[idx] - lo) / s + rng.normal(0, 0.7, k)
+            pp[idx] = float(rng.uniform(-2, 2)) + rng.normal(0, 0.3, k)
+        tq.append(q), tr.append(r), p.append(pp), w.append(np.full(size, win))
+        starts.append(n0), ends.append(n0 + size)
+        n0 += size
+    return (np.concatenate(tq).astype(np.float32), np.concatenate(tr).astype(np.float32),
+            np.concatenate(p).astype(np.float32), np.concatenate(w).astype(np.int64),
+            np.array(starts, np.int64), np.array(ends, np.int64))
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("min_votes", [3, 6])
+def test_fine_cells_matches_numpy(seed: int, min_votes: int) -> None:
+    tq, tr, p, w, starts, ends = _cells(seed)
+    want = _ref_cells(tq, tr, p, w, starts, ends, min_votes)
+    cell, k, u, pitch, off, idx = kernels.fine_cells(
+        tq, tr, p, w, starts, ends, min_votes, _FINE_MAX, _WIN, _INV_STRETCH32, _STRETCH)
+    got = [(int(cell[j]), float(_STRETCH[k[j]]), float(u[j]), float(pitch[j]),
+            idx[off[j] : off[j + 1]].tolist()) for j in range(cell.size)]
+    assert len(want) > 5  # the planted lines are found
+    assert got == want
+
+
+# ------------------------------------------------------------ NumPy reference: peak evidence
+def _ref_evidence(S: Spectrum, s0: int, t: np.ndarray, f: np.ndarray, db: np.ndarray,
+                  slope: float, intercept: float, pitch: float, lo: float,
+                  hi: float) -> tuple[np.ndarray, ...]:
+    te = slope * t.astype(np.float64) + intercept
+    fe = f.astype(np.float64) + pitch
+    ok = (te >= lo) & (te < hi) & (fe >= 4) & (fe <= S.shape[1] - 5)
+    te, fe, db = te[ok], fe[ok], db[ok]
+    level, c = S.contrast(te - s0, fe)
+    nulls = []
+    for shift in (-8, -5, 5, 8):
+        fs_ = fe + shift
+        fs_ = np.where((fs_ >= 4) & (fs_ <= S.shape[1] - 5), fs_, fe - shift)
+        nulls.append(S.contrast(te - s0, fs_)[1])
+    return te, fe, db, level, c, c - np.mean(nulls, axis=0)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_evidence_matches_numpy(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    S = Spectrum.from_db(rng.normal(-60, 12, (3000, 117)).astype(np.float32), smooth=17)
+    n = 4000
+    t = np.sort(rng.uniform(0, 3200, n)).astype(np.float32)
+    f = rng.uniform(-2, 119, n).astype(np.float32)
+    # Some bands on exact half-steps: rounding ties must go the same way.
+    f[::7] = np.floor(f[::7]) + np.float32(0.5)
+    db = rng.normal(-30, 6, n).astype(np.float32)
+    args = (0.97 + 0.01 * seed, float(rng.uniform(-50, 50)), float(rng.uniform(-2, 2)),
+            10.0, 2900.5)
+    want = _ref_evidence(S, 3, t, f, db, *args)
+    got = kernels.evidence(S.level, S.best, S.side, 3, t, f, db, *args)
+    assert want[0].size > 1000
+    for a, b in zip(want, got, strict=True):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
