@@ -102,3 +102,17 @@ def test_bad_arguments_name_the_parameter():
         F.resample(np.zeros(10, np.float32), sr=0, target=8000)
     with pytest.raises(ParameterError, match="y"):
         F.spectrogram(np.zeros((2, 100), np.float32))
+
+
+@pytest.mark.parametrize("shape,size,dtype", [((300, 117), (3, 3), np.uint8),
+                                              ((300, 117), (9, 7), np.float32),
+                                              ((4, 2), (9, 7), np.float32),
+                                              ((1, 1), (3, 3), np.uint8)])
+def test_box_max_equals_scipy_maximum_filter(shape: tuple[int, int], size: tuple[int, int],
+                                             dtype: type) -> None:
+    from scipy.ndimage import maximum_filter
+
+    from heartsong.cues.fingerprint import box_max
+
+    x = np.random.default_rng(0).normal(0, 60, shape).astype(dtype)
+    np.testing.assert_array_equal(box_max(x, size), maximum_filter(x, size=size, mode="nearest"))

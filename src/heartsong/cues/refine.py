@@ -16,9 +16,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import maximum_filter, uniform_filter1d
+from scipy.ndimage import uniform_filter1d
 
-from heartsong.cues.fingerprint import Peaks
+from heartsong.cues.fingerprint import Peaks, box_max
 from heartsong.cues.kernels import evidence
 from heartsong.errors import ParameterError
 
@@ -75,10 +75,10 @@ class Spectrum:
         self.shape = q.shape
         # Levels (for gains) come from the unaveraged spectrogram, as the reference's stored
         # levels do (averaging would bias gains ~0.5 dB low); contrasts from the averaged one.
-        self.level = maximum_filter(q, size=3, mode="nearest")
+        self.level = box_max(q, (3, 3))
         if smooth > 1:
             q = _smooth_frames(q, smooth)
-            self.best = maximum_filter(q, size=3, mode="nearest")
+            self.best = box_max(q, (3, 3))
         else:
             self.best = self.level
         side = np.zeros(q.shape, np.uint16)
@@ -214,7 +214,7 @@ def gain_spread(
     Examples
     --------
     >>> import numpy as np
-    >>> from heartsong.cues.fingerprint import Peaks
+    >>> from heartsong.cues.fingerprint import Peaks, box_max
     >>> S = np.full((200, 40), -80.0, np.float32)
     >>> t = np.arange(20, 180, 8, dtype=np.float32); f = np.full(t.size, 20.0, np.float32)
     >>> S[t.astype(int), 20] = -30.0  # the track at -10 dB from its -20 dB peaks
