@@ -7,9 +7,10 @@ operation and in the same float types, the NumPy version it replaced (cue output
 benchmark's episodes is byte-identical), so the two can be checked against each other
 (``tests/cues/test_kernels.py``).
 
-Compiled once per machine and cached on disk beside this file (numba's ``cache=True``:
-the cache files are written atomically); the signatures are given, so the compilation
-happens at import, before any worker process is forked.
+Compiled on first use (about 10 s of CPU on a small machine) and cached on disk beside
+this file (numba's ``cache=True``; the cache files are written atomically). :func:`warm`
+compiles or loads them; callers that start worker processes call it first, so the workers
+only load the cache.
 """
 
 from __future__ import annotations
