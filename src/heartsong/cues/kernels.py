@@ -74,6 +74,24 @@ def _distinct_pairs(tq: np.ndarray, tr: np.ndarray) -> int:
 
 
 @numba.njit(cache=True, nogil=True)
+def _densest(a: np.ndarray, width: float) -> tuple[int, int]:
+    """First ``i`` of sorted ``a`` with the most values in ``[a[i], a[i] + width]``, and that
+    count (``a[i] + width`` in ``a``'s own float type, as np.searchsorted compared it)."""
+    i_best, c_best = 0, -1
+    j = 0
+    for i in range(a.size):
+        thr = a[i] + width
+        if j < i:
+            j = i
+        while j < a.size and a[j] <= thr:
+            j += 1
+        if j - i > c_best:
+            c_best = j - i
+            i_best = i
+    return i_best, c_best
+
+
+@numba.njit(cache=True, nogil=True)
 def _grow(a: np.ndarray, n: int) -> np.ndarray:
     out = np.empty(n, a.dtype)
     out[: a.size] = a
@@ -142,17 +160,7 @@ def _fine_one(tq: np.ndarray, tr: np.ndarray, p: np.ndarray, centre: float,
         off = _F32(k) * lift
         for i in range(n):
             row[i] = u[k, i] + off
-        j = 0
-        b = 0
-        for i in range(n):
-            thr = row[i] + _WIDTH32
-            if j < i:
-                j = i
-            while j < n and row[j] <= thr:
-                j += 1
-            if j - i > b:
-                b = j - i
-        best[k] = b
+        best[k] = _densest(row, _WIDTH32)[1]
     top = best.max()
     if top < m:
         return -1, 0.0, 0.0, none
@@ -171,17 +179,7 @@ def _fine_one(tq: np.ndarray, tr: np.ndarray, p: np.ndarray, centre: float,
         uk[i] = float(tr[i]) - float(tq[i] - c32) / s
     uks = uk.copy()
     _sort(uks)
-    ibest, cbest = 0, -1
-    j = 0
-    for i in range(n_all):
-        thr = uks[i] + 3.0
-        if j < i:
-            j = i
-        while j < n_all and uks[j] <= thr:
-            j += 1
-        if j - i > cbest:
-            cbest = j - i
-            ibest = i
+    ibest, cbest = _densest(uks, 3.0)
     u0 = _median_sorted(uks[ibest : ibest + cbest])
     inl = np.empty(n_all, np.bool_)
     pin = np.empty(n_all, np.float64)
