@@ -114,6 +114,16 @@ def test_fine_cells_matches_numpy(seed: int, min_votes: int) -> None:
 
 
 # ------------------------------------------------------------ NumPy reference: peak evidence
+def _ref_contrast(S: Spectrum, t: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    nt, nf = S.shape
+    ti = np.clip(np.rint(t).astype(np.int64), 1, nt - 2)
+    fi = np.clip(np.rint(f).astype(np.int64), 4, nf - 5)
+    level = S.level[ti, fi].astype(np.float32) * np.float32(0.5) - np.float32(100.0)
+    best = S.best[ti, fi].astype(np.float32) * np.float32(0.5) - np.float32(100.0)
+    side = S.side[ti, fi].astype(np.float32) * np.float32(0.125) - np.float32(100.0)
+    return level, best - side
+
+
 def _ref_evidence(S: Spectrum, s0: int, t: np.ndarray, f: np.ndarray, db: np.ndarray,
                   slope: float, intercept: float, pitch: float, lo: float,
                   hi: float) -> tuple[np.ndarray, ...]:
@@ -121,12 +131,12 @@ def _ref_evidence(S: Spectrum, s0: int, t: np.ndarray, f: np.ndarray, db: np.nda
     fe = f.astype(np.float64) + pitch
     ok = (te >= lo) & (te < hi) & (fe >= 4) & (fe <= S.shape[1] - 5)
     te, fe, db = te[ok], fe[ok], db[ok]
-    level, c = S.contrast(te - s0, fe)
+    level, c = _ref_contrast(S, te - s0, fe)
     nulls = []
     for shift in (-8, -5, 5, 8):
         fs_ = fe + shift
         fs_ = np.where((fs_ >= 4) & (fs_ <= S.shape[1] - 5), fs_, fe - shift)
-        nulls.append(S.contrast(te - s0, fs_)[1])
+        nulls.append(_ref_contrast(S, te - s0, fs_)[1])
     return te, fe, db, level, c, c - np.mean(nulls, axis=0)
 
 
@@ -146,5 +156,16 @@ def test_evidence_matches_numpy(seed: int) -> None:
     got = kernels.evidence(S.level, S.best, S.side, 3, t, f, db, *args)
     assert want[0].size > 1000
     for a, b in zip(want, got, strict=True):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+
+
+def test_spectrum_contrast_matches_numpy() -> None:
+    rng = np.random.default_rng(7)
+    S = Spectrum.from_db(rng.normal(-60, 12, (500, 117)).astype(np.float32), smooth=17)
+    t = rng.uniform(-3, 503, 2000)
+    f = rng.uniform(-2, 119, 2000)
+    f[::5] = np.floor(f[::5]) + 0.5  # rounding ties
+    for a, b in zip(_ref_contrast(S, t, f), S.contrast(t, f), strict=True):
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["evidence", "fine_cells", "warm"]
+__all__ = ["contrast", "evidence", "fine_cells", "warm"]
 
 _F32 = np.float32
 # Slack of the quick "no line here" test: it reads unlifted offsets while the count reads
@@ -278,7 +278,8 @@ def fine_cells(tq: np.ndarray, tr: np.ndarray, p: np.ndarray, w: np.ndarray,
 @numba.njit(cache=True, nogil=True)
 def _contrast_at(level: np.ndarray, best: np.ndarray, side: np.ndarray, t: float,
                  f: float) -> tuple[np.float32, np.float32]:
-    # As refine.Spectrum.contrast, for one point.
+    # Level and contrast at one point (see refine.Spectrum.contrast): codes are 0.5 dB steps
+    # from -100 dB (the side sum of four codes: 0.125).
     nt, nf = level.shape
     ti = min(max(np.int64(np.rint(t)), 1), nt - 2)
     fi = min(max(np.int64(np.rint(f)), 4), nf - 5)
@@ -286,6 +287,17 @@ def _contrast_at(level: np.ndarray, best: np.ndarray, side: np.ndarray, t: float
     bs = _F32(best[ti, fi]) * _F32(0.5) - _F32(100.0)
     sd = _F32(side[ti, fi]) * _F32(0.125) - _F32(100.0)
     return lv, bs - sd
+
+
+@numba.njit(cache=True, nogil=True)
+def contrast(level: np.ndarray, best: np.ndarray, side: np.ndarray, t: np.ndarray,
+             f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`heartsong.cues.refine.Spectrum.contrast` at every ``(t[i], f[i])``."""
+    lv = np.empty(t.size, np.float32)
+    c = np.empty(t.size, np.float32)
+    for i in range(t.size):
+        lv[i], c[i] = _contrast_at(level, best, side, t[i], f[i])
+    return lv, c
 
 
 @numba.njit(cache=True, nogil=True)

@@ -865,7 +865,7 @@ def _detect_chunk(index: FingerprintIndex, ch: StreamChunk, min_votes: int) -> l
     bounds = np.flatnonzero(np.diff(track) | np.diff(w)) + 1
     starts, ends = np.r_[0, bounds], np.r_[bounds, track.size]
     cell, k, u, pitch, off, idx = fine_cells(
-        tq, tr, p.astype(np.float32), w, starts, ends, min_votes, _FINE_MAX, _WIN,
+        tq, tr, p, w, starts, ends, min_votes, _FINE_MAX, _WIN,
         _INV_STRETCH32, _STRETCH)
     out = []
     for j in range(cell.size):

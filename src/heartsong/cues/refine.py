@@ -19,7 +19,7 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from heartsong.cues.fingerprint import Peaks, box_max
-from heartsong.cues.kernels import evidence
+from heartsong.cues.kernels import contrast, evidence
 from heartsong.errors import ParameterError
 
 __all__ = ["Presence", "Spectrum", "extend", "fade_edges", "gain_spread", "presence", "quality",
@@ -102,13 +102,9 @@ class Spectrum:
         """Level (dB) at (t, f), best of +-1 frame and +-1 band, and the contrast: that best
         over the mean of bands +-3..4 (with ``smooth``, both read on the averaged levels,
         while the level returned is the unaveraged one)."""
-        nt, nf = self.shape
-        ti = np.clip(np.rint(t).astype(np.int64), 1, nt - 2)
-        fi = np.clip(np.rint(f).astype(np.int64), 4, nf - 5)
-        level = self.level[ti, fi].astype(np.float32) * np.float32(0.5) - np.float32(100.0)
-        best = self.best[ti, fi].astype(np.float32) * np.float32(0.5) - np.float32(100.0)
-        side = self.side[ti, fi].astype(np.float32) * np.float32(0.125) - np.float32(100.0)
-        return level, best - side
+        # The same compiled reading _evidence's kernel makes, one point at a time.
+        return contrast(self.level, self.best, self.side, np.asarray(t, np.float64).ravel(),
+                        np.asarray(f, np.float64).ravel())
 
 
 def _smooth_frames(q: np.ndarray, k: int, block: int = 8192) -> np.ndarray:
@@ -214,7 +210,7 @@ def gain_spread(
     Examples
     --------
     >>> import numpy as np
-    >>> from heartsong.cues.fingerprint import Peaks, box_max
+    >>> from heartsong.cues.fingerprint import Peaks
     >>> S = np.full((200, 40), -80.0, np.float32)
     >>> t = np.arange(20, 180, 8, dtype=np.float32); f = np.full(t.size, 20.0, np.float32)
     >>> S[t.astype(int), 20] = -30.0  # the track at -10 dB from its -20 dB peaks
