@@ -477,6 +477,60 @@ def _metrics(truth: list[Cue], est: list[Cue], seconds: float) -> dict[str, floa
     return evaluate(truth, est, min_iou=1e-9, duration=seconds)
 
 
+# An edge error beyond this (s, the boundary p95 goal) is put down to one of the causes below.
+_EDGE_GOAL = 1.5
+_LOUDER_DB = 3.0  # another cue this much louder over an edge masks it
+
+
+def boundary_causes(renders: list[dict], by_file: dict[str, dict]) -> dict[str, dict[str, int]]:
+    """Matched cues whose start or end is off by more than ``_EDGE_GOAL`` seconds, by cause.
+
+    Pairs truth and detection as :func:`heartsong.cues.evaluate` does (same track, one to one,
+    greedy by overlap). Causes of an edge error: ``masked`` (another true cue at least
+    ``_LOUDER_DB`` louder plays over the edge, as in a cross-fade into louder music),
+    ``crossfade`` (another cue over the edge, not louder), ``fade`` (no other cue there; the
+    true cue fades at that edge) and ``cut`` (neither).
+    """
+    out = {edge: dict.fromkeys(("matched", "over", "masked", "crossfade", "fade", "cut"), 0)
+           for edge in ("start", "end")}
+    for r in renders:
+        truth, est = r["cues"], by_file[r["file"]]["cues"]
+        pairs = []
+        for i, t in enumerate(truth):
+            for j, e in enumerate(est):
+                if e["track_id"] == t["track_id"]:
+                    inter = min(e["end"], t["end"]) - max(e["start"], t["start"])
+                    union = max(e["end"], t["end"]) - min(e["start"], t["start"])
+                    if inter > 0:
+                        pairs.append((inter / union, i, j))
+        used_t: set[int] = set()
+        used_e: set[int] = set()
+        for _, i, j in sorted(pairs, reverse=True):
+            if i in used_t or j in used_e:
+                continue
+            used_t.add(i)
+            used_e.add(j)
+            t, e = truth[i], est[j]
+            for edge, fade in (("start", "fade_in"), ("end", "fade_out")):
+                row = out[edge]
+                row["matched"] += 1
+                if abs(e[edge] - t[edge]) <= _EDGE_GOAL:
+                    continue
+                row["over"] += 1
+                at = t[edge]
+                others = [o["gain_db"] - t["gain_db"] for k, o in enumerate(truth)
+                          if k != i and o["start"] < at < o["end"]]
+                if others and max(others) >= _LOUDER_DB:
+                    row["masked"] += 1
+                elif others:
+                    row["crossfade"] += 1
+                elif t[fade] > 0:
+                    row["fade"] += 1
+                else:
+                    row["cut"] += 1
+    return out
+
+
 def run(opt: Options, root: Path, *, diagnose: bool = False) -> dict:
     meta = generate(opt, root)
     index_dir = root / "index"
@@ -523,6 +577,7 @@ def run(opt: Options, root: Path, *, diagnose: bool = False) -> dict:
         free = [r for r in rs if r["music_free"]]
         m["false_in_music_free"] = float(sum(len(by_file[r["file"]]["cues"]) for r in free))
         m["hours"] = secs / 3600
+        m["boundary_causes"] = boundary_causes(rs, by_file)
         out["per_snr"][f"{snr:+.0f}"] = m
         groups = {
             "per_distortion": {d: [(c, r["file"]) for r in rs for c in r["cues"]
@@ -595,6 +650,17 @@ def report(res: dict) -> str:
             f"{_f(m['position_error_median']):>5}/{_f(m['position_error_p95']):<6} "
             f"{m['false_per_hour']:8.2f}"
         )
+    lines += ["", f"Edges off by more than {_EDGE_GOAL:g} s, by cause (masked: a cue at least "
+              f"{_LOUDER_DB:g} dB louder plays over the edge; crossfade: another cue there; "
+              "fade: the cue fades there; cut: neither)"]
+    for snr, m in res["per_snr"].items():
+        cells = []
+        for edge in ("start", "end"):
+            b = m.get("boundary_causes", {}).get(edge)
+            if b:
+                cells.append(f"{edge} {b['over']}/{b['matched']}: masked {b['masked']}, "
+                             f"crossfade {b['crossfade']}, fade {b['fade']}, cut {b['cut']}")
+        lines.append(f"{snr:>6} " + "; ".join(cells))
     snrs = list(res["per_snr"])
     for title, key in (("Recall per distortion (all cues are also lossy-coded)", "per_distortion"),
                        ("Recall per cue length", "per_length"), ("Recall per codec", "per_codec")):

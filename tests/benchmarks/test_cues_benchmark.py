@@ -1,0 +1,50 @@
+"""The cue benchmark's own bookkeeping: which cause an edge error is put down to."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+_env = dict(os.environ)
+from benchmarks.cues import boundary_causes  # noqa: E402
+
+# The benchmark pins thread counts for its own timing; the rest of the suite keeps its own.
+os.environ.clear()
+os.environ.update(_env)
+
+
+def _true(track: int, start: float, end: float, gain: float, fi: float = 0.0,
+          fo: float = 0.0) -> dict:
+    return {"track_id": track, "start": start, "end": end, "gain_db": gain, "fade_in": fi,
+            "fade_out": fo}
+
+
+def _det(track: int, start: float, end: float) -> dict:
+    return {"track_id": track, "start": start, "end": end}
+
+
+def test_causes_of_edge_errors() -> None:
+    truth = [
+        _true(1, 10.0, 40.0, -18.0, fo=4.0),  # its end lies under a louder next cue
+        _true(2, 36.0, 80.0, -2.0, fi=0.5),  # exact
+        _true(3, 100.0, 120.0, -6.0, fi=3.0),  # fades in, start found late
+        _true(4, 130.0, 140.0, -6.0),  # hard cut, end found early
+        _true(5, 200.0, 210.0, -6.0),  # not found
+    ]
+    est = [_det(1, 10.1, 36.2), _det(2, 36.3, 80.1), _det(3, 102.4, 120.2),
+           _det(4, 130.0, 137.0), _det(1, 300.0, 310.0)]
+    out = boundary_causes([{"file": "a", "cues": truth}], {"a": {"cues": est}})
+    assert out["end"] == {"matched": 4, "over": 2, "masked": 1, "crossfade": 0, "fade": 0,
+                          "cut": 1}
+    assert out["start"] == {"matched": 4, "over": 1, "masked": 0, "crossfade": 0, "fade": 1,
+                            "cut": 0}
+
+
+def test_crossfade_into_quieter_music_is_not_masked() -> None:
+    truth = [_true(1, 0.0, 30.0, -3.0), _true(2, 27.0, 60.0, -12.0)]
+    est = [_det(1, 0.0, 33.5), _det(2, 27.0, 60.0)]
+    out = boundary_causes([{"file": "a", "cues": truth}], {"a": {"cues": est}})
+    assert out["end"]["crossfade"] == 1 and out["end"]["over"] == 1
