@@ -95,6 +95,7 @@ from heartsong.cues import (  # noqa: E402
     kernels,
     synth,
 )
+from heartsong.cues.evaluate import match_cues  # noqa: E402
 from heartsong.cues.fingerprint import resample  # noqa: E402
 from heartsong.cues.match import _GRADED_EXTRA_Z, _WEAK_EXTRA_Z  # noqa: E402
 
@@ -473,8 +474,12 @@ def _cue(d: dict, episode: str) -> Cue:
     return Cue(**fields, confidence=d.get("confidence", 1.0), episode=episode)
 
 
+# A detection counts when it overlaps a true cue of its track at all (the issue's rule).
+_MIN_IOU = 1e-9
+
+
 def _metrics(truth: list[Cue], est: list[Cue], seconds: float) -> dict[str, float]:
-    return evaluate(truth, est, min_iou=1e-9, duration=seconds)
+    return evaluate(truth, est, min_iou=_MIN_IOU, duration=seconds)
 
 
 # An edge error beyond this (s, the boundary p95 goal) is put down to one of the causes below.
@@ -485,8 +490,8 @@ _LOUDER_DB = 3.0  # another cue this much louder over an edge masks it
 def boundary_causes(renders: list[dict], by_file: dict[str, dict]) -> dict[str, dict[str, int]]:
     """Matched cues whose start or end is off by more than ``_EDGE_GOAL`` seconds, by cause.
 
-    Pairs truth and detection as :func:`heartsong.cues.evaluate` does (same track, one to one,
-    greedy by overlap). Causes of an edge error: ``masked`` (another true cue at least
+    Pairs truth and detection with :func:`heartsong.cues.evaluate.match_cues`, as the cue
+    metrics do. Causes of an edge error: ``masked`` (another true cue at least
     ``_LOUDER_DB`` louder plays over the edge, as in a cross-fade into louder music),
     ``crossfade`` (another cue over the edge, not louder), ``fade`` (no other cue there; the
     true cue fades at that edge) and ``cut`` (neither).
@@ -495,21 +500,9 @@ def boundary_causes(renders: list[dict], by_file: dict[str, dict]) -> dict[str, 
            for edge in ("start", "end")}
     for r in renders:
         truth, est = r["cues"], by_file[r["file"]]["cues"]
-        pairs = []
-        for i, t in enumerate(truth):
-            for j, e in enumerate(est):
-                if e["track_id"] == t["track_id"]:
-                    inter = min(e["end"], t["end"]) - max(e["start"], t["start"])
-                    union = max(e["end"], t["end"]) - min(e["start"], t["start"])
-                    if inter > 0:
-                        pairs.append((inter / union, i, j))
-        used_t: set[int] = set()
-        used_e: set[int] = set()
-        for _, i, j in sorted(pairs, reverse=True):
-            if i in used_t or j in used_e:
-                continue
-            used_t.add(i)
-            used_e.add(j)
+        pairs = match_cues([_cue(c, r["file"]) for c in truth],
+                           [_cue(c, r["file"]) for c in est], min_iou=_MIN_IOU)
+        for i, j in pairs:
             t, e = truth[i], est[j]
             for edge, fade in (("start", "fade_in"), ("end", "fade_out")):
                 row = out[edge]

@@ -18,12 +18,12 @@ os.environ.update(_env)
 
 def _true(track: int, start: float, end: float, gain: float, fi: float = 0.0,
           fo: float = 0.0) -> dict:
-    return {"track_id": track, "start": start, "end": end, "gain_db": gain, "fade_in": fi,
-            "fade_out": fo}
+    return {"track_id": track, "start": start, "end": end, "track_start": 0.0, "gain_db": gain,
+            "fade_in": fi, "fade_out": fo}
 
 
 def _det(track: int, start: float, end: float) -> dict:
-    return {"track_id": track, "start": start, "end": end}
+    return {"track_id": track, "start": start, "end": end, "track_start": 0.0}
 
 
 def test_causes_of_edge_errors() -> None:

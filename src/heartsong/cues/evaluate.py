@@ -15,7 +15,7 @@ import numpy as np
 from heartsong.cues.match import Cue
 from heartsong.errors import ParameterError
 
-__all__ = ["evaluate", "validate"]
+__all__ = ["evaluate", "match_cues", "validate"]
 
 
 def validate(reference: Sequence[Cue], estimated: Sequence[Cue]) -> None:
@@ -37,6 +37,42 @@ def _iou(a: Cue, b: Cue) -> float:
 
 def _pct(x: list[float], q: float) -> float:
     return float(np.percentile(x, q)) if x else float("nan")
+
+
+def match_cues(
+    reference: Sequence[Cue], estimated: Sequence[Cue], *, min_iou: float = 0.3
+) -> list[tuple[int, int]]:
+    """Pair true and detected cues: ``(reference index, estimated index)``, one to one.
+
+    Same track and episode, overlap (intersection over union) at least ``min_iou``,
+    greedily by decreasing overlap.
+
+    Examples
+    --------
+    >>> ref = [Cue(1, 10.0, 40.0, 0.0), Cue(2, 50.0, 60.0, 0.0)]
+    >>> match_cues(ref, [Cue(2, 52.0, 61.0, 2.0), Cue(1, 11.0, 30.0, 1.0)])
+    [(1, 0), (0, 1)]
+    """
+    validate(reference, estimated)
+    if not 0 < min_iou <= 1:
+        raise ParameterError("min_iou", f"must be in (0, 1], got {min_iou!r}")
+    pairs = []
+    for i, r in enumerate(reference):
+        for j, e in enumerate(estimated):
+            if r.track_id == e.track_id and r.episode == e.episode:
+                o = _iou(r, e)
+                if o >= min_iou:
+                    pairs.append((o, i, j))
+    pairs.sort(reverse=True)
+    used_r: set[int] = set()
+    used_e: set[int] = set()
+    out = []
+    for _, i, j in pairs:
+        if i not in used_r and j not in used_e:
+            used_r.add(i)
+            used_e.add(j)
+            out.append((i, j))
+    return out
 
 
 def evaluate(
@@ -73,25 +109,9 @@ def evaluate(
     >>> m["recall"], m["precision"], round(m["start_error_median"], 2)
     (1.0, 0.5, 0.4)
     """
-    validate(reference, estimated)
-    if not 0 < min_iou <= 1:
-        raise ParameterError("min_iou", f"must be in (0, 1], got {min_iou!r}")
-    pairs = []
-    for i, r in enumerate(reference):
-        for j, e in enumerate(estimated):
-            if r.track_id == e.track_id and r.episode == e.episode:
-                o = _iou(r, e)
-                if o >= min_iou:
-                    pairs.append((o, i, j))
-    pairs.sort(reverse=True)
-    used_r: set[int] = set()
-    used_e: set[int] = set()
+    matched = match_cues(reference, estimated, min_iou=min_iou)
     starts, ends, positions = [], [], []
-    for _, i, j in pairs:
-        if i in used_r or j in used_e:
-            continue
-        used_r.add(i)
-        used_e.add(j)
+    for i, j in matched:
         r, e = reference[i], estimated[j]
         starts.append(abs(e.start - r.start))
         ends.append(abs(e.end - r.end))
@@ -100,7 +120,7 @@ def evaluate(
         pr = r.track_start + (t - r.start) * r.tempo
         pe = e.track_start + (t - e.start) * e.tempo
         positions.append(abs(pe - pr))
-    n_ref, n_est, n_match = len(reference), len(estimated), len(used_r)
+    n_ref, n_est, n_match = len(reference), len(estimated), len(matched)
     precision = n_match / n_est if n_est else 1.0
     recall = n_match / n_ref if n_ref else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
