@@ -103,10 +103,32 @@ def test_corrupt_library_file_is_one_line(tmp_path: Path) -> None:
     assert len(r.stderr.strip().splitlines()) == 1
 
 
-def test_usage_errors_exit_2_without_traceback(tmp_path: Path) -> None:
-    r = run("list", "everything", library=tmp_path / "lib.db")
-    assert r.returncode == 2
-    assert "Traceback" not in r.stderr
+@pytest.mark.parametrize(
+    ("args", "prefix", "reason"),
+    [
+        (("list", "everything"), "heartsong list", "'everything' is not one of"),
+        (("cues", "-f", "xyz", "ep.mkv"), "heartsong cues", "'xyz' is not one of"),
+        (("cues", "--bogus"), "heartsong cues", "No such option: --bogus"),
+        (("scan",), "heartsong scan", "Missing argument"),
+        (("nosuch",), "heartsong", "No such command 'nosuch'"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_1(
+    tmp_path: Path, args: tuple[str, ...], prefix: str, reason: str
+) -> None:
+    r = run(*args, library=tmp_path / "lib.db")
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith(f"{prefix}: ") and reason in lines[0]
+    assert lines[0].endswith(f"(see {prefix} --help)")
+
+
+def test_help_and_bare_command_exit_0(tmp_path: Path) -> None:
+    for args in ((), ("--help",), ("cues", "--help")):
+        r = run(*args, library=tmp_path / "lib.db")
+        assert r.returncode == 0, (args, r.stderr)
+        assert "Usage: heartsong" in r.stdout + r.stderr
 
 
 def test_ctrl_c_mid_scan_keeps_work_and_resumes(tmp_path: Path) -> None:

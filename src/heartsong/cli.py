@@ -18,6 +18,11 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+
+try:  # newer Typer vendors Click; older Typer depends on it.
+    from typer._click.exceptions import ClickException, UsageError
+except ImportError:  # pragma: no cover - depends on the installed Typer
+    from click.exceptions import ClickException, UsageError  # type: ignore[no-redef]
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -743,15 +748,33 @@ def demo(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app, turning heartsong errors into one line and exit 1."""
+    """Entry point: bad input of any kind is one line on stderr and exit 1.
+
+    Click's standalone mode would print a boxed usage panel and exit 2 for a bad option;
+    running without it lets usage errors share the one-line shape of every other error.
+    """
     try:
-        app(args=argv, prog_name="heartsong")
+        rv = app(args=argv, prog_name="heartsong", standalone_mode=False)
+    except UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `heartsong`: its message is the help
+            err.print(exc.format_message(), markup=False, highlight=False)
+            sys.exit(0)
+        where = exc.ctx.command_path if exc.ctx is not None else "heartsong"
+        message = " ".join(exc.format_message().split())
+        err.print(f"{where}: {message} (see {where} --help)", markup=False, highlight=False)
+        sys.exit(1)
+    except ClickException as exc:  # e.g. a file option that cannot be opened
+        err.print(f"heartsong: {exc.format_message()}", markup=False, highlight=False)
+        sys.exit(1)
     except HeartsongError as exc:
         err.print(f"heartsong: {exc}", markup=False, highlight=False)
         sys.exit(1)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, typer.Abort):
         err.print("heartsong: interrupted")
         sys.exit(EXIT_INTERRUPTED)
+    # Without standalone mode, typer.Exit(code) comes back as the return value.
+    if isinstance(rv, int) and rv:
+        sys.exit(rv)
 
 
 if __name__ == "__main__":
