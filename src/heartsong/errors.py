@@ -36,6 +36,11 @@ class ParameterError(HeartsongError, ValueError):
         self.reason = reason
         super().__init__(f"{name}: {reason}")
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        # Pickled as its constructor's arguments: a worker process's error must reach the
+        # parent intact (the default pickles ``args``, which this __init__ cannot take).
+        return type(self), (self.name, self.reason)
+
 
 class AudioError(HeartsongError):
     """A file that cannot be used as audio: missing, empty, corrupt, silent...
@@ -47,6 +52,9 @@ class AudioError(HeartsongError):
         self.path = str(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        return type(self), (self.path, self.reason)
 
 
 class LibraryError(HeartsongError):
