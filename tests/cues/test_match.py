@@ -424,3 +424,31 @@ def test_a_short_cue_whose_audible_peaks_share_one_gain_needs_only_the_base_leve
     # Measured: 20 of 24 with the gain test, 8 without.
     assert with_gain >= 17
     assert with_gain >= without + 8
+
+
+def test_a_strong_core_that_falls_short_alone_gets_the_extended_test(index, tracks, monkeypatch):
+    # 4 s of a track between two other tracks, under dialogue 3 dB louder than it: 18
+    # hashes line up, but the seconds around it hold other music (the cheap first look
+    # fails) and its matched core alone stays under the strong bar. The whole cue, heard
+    # by the extended test, passes that same bar; unindexed music in its place does not.
+    import heartsong.cues.match as match
+
+    seed, tid, s0 = 23, 103, 1
+    talk = synth.speech(100 + seed, duration=30.0, sr=SR) / 0.1
+
+    def episode(y: np.ndarray) -> np.ndarray:
+        noise = float(np.sqrt(np.mean(y**2))) * 10 ** (3 / 20) * talk
+        return mix(30.0, [(0.0, tracks[104][: 14 * SR], 3.0, 0, 0), (14.0, y, 0.0, 0, 0),
+                          (18.0, tracks[100][5 * SR : 20 * SR], 3.0, 0, 0)], noise=noise)
+
+    ep = episode(tracks[tid][SR * s0 : SR * (s0 + 4)])
+    short = [c for c in find_cues(index, ep, sr=SR) if c.track_id == tid]
+    assert len(short) == 1, short
+    assert short[0].start == pytest.approx(14.0, abs=0.7)
+    assert short[0].end == pytest.approx(18.0, abs=0.5)
+    assert short[0].track_start == pytest.approx(s0 + short[0].start - 14.0, abs=0.3)
+    monkeypatch.setattr(match, "_CORE_EXTENDED", False)
+    assert [c for c in find_cues(index, ep, sr=SR) if c.track_id == tid] == []
+    monkeypatch.setattr(match, "_CORE_EXTENDED", True)
+    other = episode(synth.music(500 + seed, duration=4, sr=SR))
+    assert {c.track_id for c in find_cues(index, other, sr=SR)} == {104, 100}
