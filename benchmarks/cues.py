@@ -5,7 +5,8 @@ Run::
     PYTHONPATH=src:. python benchmarks/cues.py            # full run (the README figures)
     PYTHONPATH=src:. python benchmarks/cues.py --quick    # small run, a few minutes
     PYTHONPATH=src:. python benchmarks/cues.py --json     # machine-readable figures
-    PYTHONPATH=src:. python benchmarks/cues.py --diagnose # and where missed cues were lost
+    PYTHONPATH=src:. python benchmarks/cues.py --diagnose # and where missed cues were lost,
+    #   and the share of hashes each distortion alone keeps
 
 What is generated (everything from ``--seed``; nothing is downloaded)
 ----------------------------------------------------------------------
@@ -96,7 +97,7 @@ from heartsong.cues import (  # noqa: E402
     synth,
 )
 from heartsong.cues.evaluate import match_cues  # noqa: E402
-from heartsong.cues.fingerprint import resample  # noqa: E402
+from heartsong.cues.fingerprint import fingerprint, resample  # noqa: E402
 from heartsong.cues.match import _GRADED_EXTRA_Z, _WEAK_EXTRA_Z  # noqa: E402
 
 GEN_SR = 16000
@@ -423,6 +424,42 @@ def diagnosis(res_rows: dict[str, list[dict]]) -> str:
     return "\n".join(lines)
 
 
+def line_hashes(index: FingerprintIndex, y: np.ndarray, *, track: int, track_start: float,
+                tempo: float, cents: float) -> int:
+    """Distinct (episode, track) anchor pairs of ``y`` that hit ``track`` on its true line:
+    ``y`` plays the track from ``track_start`` s at ``tempo`` and ``cents`` (what the
+    matcher's score counts, and what ``--diagnose`` counts for a cue)."""
+    cfg = index.config
+    fs = cfg.frame_seconds
+    q, _ = fingerprint(y, sr=GEN_SR, role="query", config=cfg)
+    h = index.lookup(q)
+    tq, pp = q.t[h.query], q.f[h.query] - h.f
+    slope = 1.0 / tempo
+    on = ((h.track == track) & (np.abs(tq - slope * (h.t - track_start / fs)) <= 3)
+          & (np.abs(pp - cents / 1200.0 * cfg.bins_per_octave) <= 1.5))
+    return len(set(zip(tq[on].tolist(), h.t[on].tolist(), strict=True)))
+
+
+def distortion_yield(index: FingerprintIndex, root: Path, opt: Options, *,
+                     n_tracks: int = 9, seconds: float = 20.0) -> dict[str, float]:
+    """Per distortion, the share of an undistorted excerpt's line hashes that a distorted
+    copy keeps, with no dialogue or codec: what the distortion alone costs the seeding.
+
+    One ``seconds`` excerpt from each of ``n_tracks`` indexed tracks (spread over the
+    library, starting at 20 s); shares are of summed hash counts.
+    """
+    counts: dict[str, int] = {d: 0 for d in DISTORTIONS}
+    for tid in np.linspace(0, opt.tracks // 2 - 1, n_tracks).round().astype(int).tolist():
+        y = np.load(root / "tracks" / f"{tid}.npy")
+        seg = y[int(20 * GEN_SR) : int((20 + seconds) * GEN_SR)]
+        for kind in DISTORTIONS:
+            x, tempo, cents = _distort(seg, kind)
+            counts[kind] += line_hashes(index, x, track=tid, track_start=20.0, tempo=tempo,
+                                        cents=cents)
+    base = counts["none"]
+    return {k: (v / base if base else math.nan) for k, v in counts.items()}
+
+
 def bench_identify(index: FingerprintIndex, root: Path, opt: Options,
                    per_case: int = 40) -> dict[str, dict[str, float]]:
     """``identify`` on short clips of indexed tracks, clean and under dialogue at 0 dB.
@@ -608,6 +645,7 @@ def run(opt: Options, root: Path, *, diagnose: bool = False) -> dict:
     out["identify"] = bench_identify(index, root, opt)
     out["generate_seconds"] = 0.0 if meta.get("reused") else meta["generate_seconds"]
     if diagnose:
+        out["distortion_yield"] = distortion_yield(index, root, opt)
         out["diagnosis"] = {f"{snr:+.0f}": [row for r, rows in zip(renders, diag, strict=True)
                                             if r["snr"] == snr for row in rows]
                             for snr in opt.snrs}
@@ -738,7 +776,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--diagnose", action="store_true",
                     help="also say, per SNR, whether missed cues were lost in seeding or "
-                         "verification (one more pass over every file)")
+                         "verification (one more pass over every file), and the share of "
+                         "line hashes each distortion alone keeps")
     args = ap.parse_args(argv)
     opt = Options(
         seed=args.seed,
@@ -763,6 +802,9 @@ def main(argv: list[str] | None = None) -> None:
         print(report(res))
         if "diagnosis" in res:
             print(diagnosis(res["diagnosis"]))
+            print("\nLine hashes a distortion alone keeps (clean 20 s excerpts, no dialogue or "
+                  "codec; share of the undistorted count): " + ", ".join(
+                      f"{k} {v:.2f}" for k, v in res["distortion_yield"].items()))
         print(f"\n(wall time {res['wall_seconds']:.0f} s, of which generation "
               f"{res['generate_seconds']:.0f} s)")
 

@@ -1,4 +1,5 @@
-"""The cue benchmark's own bookkeeping: which cause an edge error is put down to."""
+"""The cue benchmark's own bookkeeping: which cause an edge error is put down to, and how
+many line hashes a distortion alone keeps."""
 
 from __future__ import annotations
 
@@ -9,7 +10,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 _env = dict(os.environ)
-from benchmarks.cues import boundary_causes  # noqa: E402
+import numpy as np  # noqa: E402
+from benchmarks.cues import (  # noqa: E402
+    DISTORTIONS,
+    GEN_SR,
+    Options,
+    boundary_causes,
+    distortion_yield,
+    line_hashes,
+)
+
+from heartsong.cues import FingerprintIndex, synth  # noqa: E402
 
 # The benchmark pins thread counts for its own timing; the rest of the suite keeps its own.
 os.environ.clear()
@@ -48,3 +59,24 @@ def test_crossfade_into_quieter_music_is_not_masked() -> None:
     est = [_det(1, 0.0, 33.5), _det(2, 27.0, 60.0)]
     out = boundary_causes([{"file": "a", "cues": truth}], {"a": {"cues": est}})
     assert out["end"]["crossfade"] == 1 and out["end"]["over"] == 1
+
+
+def test_line_hashes_and_what_a_distortion_keeps(tmp_path: Path) -> None:
+    (tmp_path / "tracks").mkdir()
+    idx = FingerprintIndex(tmp_path / "index")
+    for tid in (0, 1):
+        y = synth.music(70 + tid, duration=45.0, sr=GEN_SR)
+        np.save(tmp_path / "tracks" / f"{tid}.npy", y)
+        idx.add(tid, y, sr=GEN_SR)
+    idx.save()
+    y = np.load(tmp_path / "tracks" / "0.npy")[20 * GEN_SR : 30 * GEN_SR]
+    on = line_hashes(idx, y, track=0, track_start=20.0, tempo=1.0, cents=0.0)
+    assert on >= 30
+    # The same audio judged on another line, or against the other track, scores nothing.
+    assert line_hashes(idx, y, track=0, track_start=25.0, tempo=1.0, cents=0.0) <= 2
+    assert line_hashes(idx, y, track=1, track_start=20.0, tempo=1.0, cents=0.0) <= 2
+    opt = Options(seed=0, tracks=4, episodes=1, minutes=1.0, snrs=(0.0,), workers=1)
+    share = distortion_yield(idx, tmp_path, opt, n_tracks=2, seconds=10.0)
+    assert set(share) == set(DISTORTIONS)
+    assert share["none"] == 1.0
+    assert all(0.2 < v <= 1.2 for v in share.values()), share
