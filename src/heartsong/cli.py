@@ -18,11 +18,6 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-
-try:  # newer Typer vendors Click; older Typer depends on it.
-    from typer._click.exceptions import ClickException, UsageError
-except ImportError:  # pragma: no cover - depends on the installed Typer
-    from click.exceptions import ClickException, UsageError  # type: ignore[no-redef]
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -38,6 +33,11 @@ from rich.text import Text
 
 from heartsong.errors import HeartsongError, ParameterError
 from heartsong.library import Library, ScanReport
+
+try:  # newer Typer vendors Click; older Typer depends on it.
+    from typer._click.exceptions import ClickException, UsageError
+except ImportError:  # pragma: no cover - depends on the installed Typer
+    from click.exceptions import ClickException, UsageError  # type: ignore[no-redef]
 
 app = typer.Typer(
     name="heartsong",
