@@ -372,9 +372,7 @@ def _diagnose(args: tuple[str, list[dict], list[dict]]) -> list[dict]:
         icpt = s_fr - slope * c["track_start"] / fs
         pitch = c["pitch_cents"] / 1200.0 * cfg.bins_per_octave
         m = (trk == c["track_id"]) & (tq >= s_fr) & (tq < e_fr)
-        on = (np.abs(tq[m] - (slope * tr[m] + icpt)) <= 3) & (np.abs(pp[m] - pitch) <= 1.5)
-        n_on = len({(a, b) for a, b in zip(tq[m][on].tolist(), tr[m][on].tolist(),
-                                           strict=True)})
+        n_on = _count_on_line(tq[m], tr[m], pp[m], slope=slope, intercept=icpt, pitch=pitch)
         pres = presence(S, 0, _INDEX.peaks(c["track_id"]), slope=slope, intercept=icpt,
                         pitch=pitch, lo=int(s_fr), hi=int(e_fr) + 1)
         _, z = significance(pres, s_fr, e_fr)
@@ -424,6 +422,15 @@ def diagnosis(res_rows: dict[str, list[dict]]) -> str:
     return "\n".join(lines)
 
 
+def _count_on_line(tq: np.ndarray, tr: np.ndarray, pp: np.ndarray, *, slope: float,
+                   intercept: float, pitch: float) -> int:
+    """Distinct ``(tq, tr)`` anchor pairs of hits within 3 frames of the line
+    ``tq = slope * tr + intercept`` and 1.5 bands of ``pitch``: what the matcher's score
+    counts (the probes of one triplet, and triplets sharing an anchor, are one pair)."""
+    on = (np.abs(tq - (slope * tr + intercept)) <= 3) & (np.abs(pp - pitch) <= 1.5)
+    return len(set(zip(tq[on].tolist(), tr[on].tolist(), strict=True)))
+
+
 def line_hashes(index: FingerprintIndex, y: np.ndarray, *, track: int, track_start: float,
                 tempo: float, cents: float) -> int:
     """Distinct (episode, track) anchor pairs of ``y`` that hit ``track`` on its true line:
@@ -433,11 +440,11 @@ def line_hashes(index: FingerprintIndex, y: np.ndarray, *, track: int, track_sta
     fs = cfg.frame_seconds
     q, _ = fingerprint(y, sr=GEN_SR, role="query", config=cfg)
     h = index.lookup(q)
-    tq, pp = q.t[h.query], q.f[h.query] - h.f
+    m = h.track == track
     slope = 1.0 / tempo
-    on = ((h.track == track) & (np.abs(tq - slope * (h.t - track_start / fs)) <= 3)
-          & (np.abs(pp - cents / 1200.0 * cfg.bins_per_octave) <= 1.5))
-    return len(set(zip(tq[on].tolist(), h.t[on].tolist(), strict=True)))
+    return _count_on_line(q.t[h.query][m], h.t[m], (q.f[h.query] - h.f)[m], slope=slope,
+                          intercept=-slope * track_start / fs,
+                          pitch=cents / 1200.0 * cfg.bins_per_octave)
 
 
 def distortion_yield(index: FingerprintIndex, root: Path, opt: Options, *,
