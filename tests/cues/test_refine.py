@@ -62,6 +62,24 @@ def test_presence_is_the_same_from_dB_or_prepared() -> None:
     assert abs(z_off) < 4
 
 
+def test_presence_without_gain_keeps_every_other_field() -> None:
+    rng = np.random.default_rng(5)
+    S = rng.uniform(-90, -40, (1200, 117)).astype(np.float32)
+    t = np.sort(rng.uniform(0, 1100, 200)).astype(np.float32)
+    f = rng.uniform(5, 110, 200).astype(np.float32)
+    S[np.rint(t).astype(int), np.rint(f).astype(int)] = -15.0
+    ref = Peaks(t, f, np.full(t.size, -20.0, np.float32))
+    sp = Spectrum.from_db(S)
+    kw = dict(slope=1.0, intercept=0.0, pitch=0.0, lo=0, hi=1200)
+    full, cheap = presence(sp, 0, ref, **kw), presence(sp, 0, ref, **kw, gain=False)
+    assert np.isfinite(full.gain).sum() > 10  # the track's peaks give gains...
+    assert np.isnan(cheap.gain).all()  # ...which the cheap test does not measure
+    assert cheap.start_frame == full.start_frame
+    for name in ("contrast", "count", "dsum", "d2sum"):
+        np.testing.assert_array_equal(getattr(cheap, name), getattr(full, name))
+    assert significance(cheap, 0, 1200) == significance(full, 0, 1200)
+
+
 def test_spectrum_rejects_a_non_2d_array() -> None:
     with pytest.raises(ParameterError, match="q"):
         Spectrum(np.zeros(10, np.uint8))

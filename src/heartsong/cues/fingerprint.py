@@ -255,12 +255,22 @@ def spectrogram(y: np.ndarray, *, config: FingerprintConfig = _DEFAULT) -> np.nd
     frames_view = np.lib.stride_tricks.sliding_window_view(y, n)[::hop]
     # Scale so a full-scale sine reads about 0 dB.
     scale = np.float32(4.0 / (window.sum() ** 2))
+    # Work arrays reused across blocks (the same operations, without fresh temporaries).
+    block = np.empty((min(step, nframes), n), np.float32)
+    power = np.empty((block.shape[0], n // 2 + 1), np.float32)
+    imag2 = np.empty_like(power)
     for s in range(0, nframes, step):
-        block = frames_view[s : s + step] * window
-        spec = scipy.fft.rfft(block, axis=1, workers=1)
-        power = spec.real**2 + spec.imag**2
-        bands = (fb.T @ power.T).T * scale
-        out[s : s + step] = 10.0 * np.log10(np.maximum(bands, 1e-12))
+        m = min(step, nframes - s)
+        np.multiply(frames_view[s : s + m], window, out=block[:m])
+        spec = scipy.fft.rfft(block[:m], axis=1, workers=1)
+        np.square(spec.real, out=power[:m])
+        np.square(spec.imag, out=imag2[:m])
+        np.add(power[:m], imag2[:m], out=power[:m])
+        bands = power[:m] @ fb
+        bands *= scale
+        np.maximum(bands, np.float32(1e-12), out=bands)
+        np.log10(bands, out=bands)
+        np.multiply(bands, np.float32(10.0), out=out[s : s + m])
     return out
 
 

@@ -50,6 +50,28 @@ def _sort(a: np.ndarray) -> None:
 
 
 @numba.njit(cache=True, nogil=True)
+def _argsort(a: np.ndarray, order: np.ndarray) -> None:
+    """Sort ``a`` in place as :func:`_sort` does, and fill ``order`` with each sorted
+    value's original index."""
+    n = a.size
+    for i in range(n):
+        order[i] = i
+    for gap in _GAPS:
+        if gap >= n:
+            continue
+        for i in range(gap, n):
+            x = a[i]
+            o = order[i]
+            j = i
+            while j >= gap and a[j - gap] > x:
+                a[j] = a[j - gap]
+                order[j] = order[j - gap]
+                j -= gap
+            a[j] = x
+            order[j] = o
+
+
+@numba.njit(cache=True, nogil=True)
 def _median_sorted(a: np.ndarray) -> float:
     n = a.size
     return 0.5 * (float(a[(n - 1) // 2]) + float(a[n // 2]))
@@ -129,12 +151,27 @@ def _fine_one(tq: np.ndarray, tr: np.ndarray, p: np.ndarray, centre: float,
     ns = inv32.size
     if n < m:
         return -1, 0.0, 0.0, none
-    # Offsets per stretch value in float32 (0.001 frame precision here), as before.
+    # Offsets per stretch value in float32 (0.001 frame precision here), as before, each
+    # row sorted. The order of two hits' offsets changes at most once along the stretch
+    # grid (their difference is linear in it), so each row starts from the previous row's
+    # order and an insertion sort finishes it: n * ns + n^2 / 2 steps at worst.
     u = np.empty((ns, n), np.float32)
-    for k in range(ns):
+    order = np.empty(n, np.int64)
+    for i in range(n):
+        u[0, i] = trs[i] - (tqs[i] - c32) * inv32[0]
+    _argsort(u[0], order)
+    for k in range(1, ns):
+        row = u[k]
         for i in range(n):
-            u[k, i] = trs[i] - (tqs[i] - c32) * inv32[k]
-        _sort(u[k])
+            h = order[i]
+            x = trs[h] - (tqs[h] - c32) * inv32[k]
+            j = i
+            while j > 0 and row[j - 1] > x:
+                row[j] = row[j - 1]
+                order[j] = order[j - 1]
+                j -= 1
+            row[j] = x
+            order[j] = h
     # Most cells hold no line: no m hits within 3 frames at any stretch.
     any_line = False
     for k in range(ns):

@@ -768,7 +768,7 @@ def _join_line(index: FingerprintIndex, track: int, S: Spectrum, ca: tuple[float
     for s in slopes:
         icpt = em - s * tm
         pres = presence(S, 0, peaks, slope=s, intercept=icpt, pitch=pitch, lo=int(lo),
-                        hi=int(hi) + 1)
+                        hi=int(hi) + 1, gain=False)
         z = significance(pres, lo, hi)[1]
         if z > best_z:
             best, best_z = (s, icpt), z
@@ -937,7 +937,8 @@ def _refine(index: FingerprintIndex, track: int, S: Spectrum, slope: float, inte
     # shows nothing there, and most candidates stop here.
     pad = int(8.0 / fs)
     pre = presence(S, 0, peaks, slope=slope, intercept=intercept, pitch=pitch,
-                   lo=int(max(lo - pad, t_begin - 2)), hi=int(min(hi + pad, t_end + 2)))
+                   lo=int(max(lo - pad, t_begin - 2)), hi=int(min(hi + pad, t_end + 2)),
+                   gain=False)
     q0, z0 = significance(pre, lo - pad, hi + pad)
     strict, graded = need(0.0), need(math.inf)
     only_graded = only_consistent = only_core = False
@@ -1004,7 +1005,7 @@ def _shift_margin(index: FingerprintIndex, track: int, S: Spectrum, slope: float
     best = -math.inf
     for shift in _SHIFTS:
         pres = presence(S, 0, peaks, slope=slope, intercept=intercept + shift / fs,
-                        pitch=pitch, lo=int(lo), hi=int(hi))
+                        pitch=pitch, lo=int(lo), hi=int(hi), gain=False)
         best = max(best, significance(pres, lo, hi)[1])
     return z - best
 

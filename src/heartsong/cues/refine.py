@@ -240,12 +240,15 @@ def presence(
     pitch: float,
     lo: int,
     hi: int,
+    gain: bool = True,
 ) -> Presence:
     """Evidence per 0.256 s bin that ``ref`` (mapped by ``t_ep = slope*t_ref + intercept``,
     ``f_ep = f_ref + pitch``) is present in episode frames ``[lo, hi)``.
 
     ``S`` holds episode spectrogram rows (dB, or prepared as a :class:`Spectrum`, which
     is faster when many tracks are tested against one episode) starting at frame ``s0``.
+    With ``gain=False`` the per-bin gain is not measured (all nan), for tests that read
+    only :func:`significance`.
     """
     S = _spectrum(S)
     lo = max(lo, s0 + 1)
@@ -263,9 +266,9 @@ def presence(
     with np.errstate(invalid="ignore", divide="ignore"):
         contrast = np.where(count > 0, dsum / count, 0.0).astype(np.float32)
     # Gain from peaks that clearly stand out (music dominates there): level - reference level.
-    gain = np.full(nbins, np.nan, np.float32)
-    clear = c > 6.0
-    if clear.any():
+    gains = np.full(nbins, np.nan, np.float32)
+    clear = c > 6.0 if gain else None
+    if clear is not None and clear.any():
         g = level[clear] - db[clear]
         bc = b[clear]
         order = np.lexsort((g, bc))
@@ -274,8 +277,8 @@ def presence(
         ends = np.searchsorted(bc, np.arange(nbins), "right")
         has = ends > starts
         mid = (starts + ends - 1) // 2
-        gain[has] = g[mid[has]]
-    return Presence(lo, contrast, gain, count, dsum, d2sum)
+        gains[has] = g[mid[has]]
+    return Presence(lo, contrast, gains, count, dsum, d2sum)
 
 
 def quality(pres: Presence, lo: float, hi: float) -> float:
