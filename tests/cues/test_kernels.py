@@ -169,3 +169,57 @@ def test_spectrum_contrast_matches_numpy() -> None:
     for a, b in zip(_ref_contrast(S, t, f), S.contrast(t, f), strict=True):
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------------- NumPy reference: line fit and gain spread
+def _ref_median(x: np.ndarray) -> float:  # heartsong.cues.match._median
+    a = np.sort(np.asarray(x, np.float64).ravel())
+    return float(0.5 * (a[(a.size - 1) // 2] + a[a.size // 2]))
+
+
+def _ref_distinct(tq: np.ndarray, tr: np.ndarray) -> np.ndarray:
+    o = np.lexsort((tr, tq))  # by tq, then tr; stable: the earliest of equal pairs first
+    first = np.r_[True, (tq[o[1:]] != tq[o[:-1]]) | (tr[o[1:]] != tr[o[:-1]])]
+    return o[first]
+
+
+def _hits(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hits on a line tq = 1.03 tr + 400 with noise, repeated pairs (probes) and outliers."""
+    tr = np.round(rng.uniform(0, 600, n) * 8) / 8
+    tq = 1.03 * tr + 400 + rng.normal(0, 1.5, n)
+    tq[: n // 4] = rng.uniform(0, 1200, n // 4)
+    rep = rng.integers(0, n, n // 3)
+    tq[rep[1::2]], tr[rep[1::2]] = tq[rep[::2][: rep[1::2].size]], tr[rep[::2][: rep[1::2].size]]
+    tq[0] = -0.0  # equal to 0.0, other bits
+    p = rng.normal(0.5, 0.4, n)
+    return tq.astype(np.float32), tr.astype(np.float32), p.astype(np.float32)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_line_fit_kernels_match_numpy(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    tq, tr, p = _hits(rng, int(rng.integers(5, 400)))
+    idx = kernels.distinct_pairs(tq, tr)
+    np.testing.assert_array_equal(idx, _ref_distinct(tq, tr))
+    assert idx.size < tq.size  # the repeats are dropped
+    tq, tr, p = tq[idx], tr[idx], p[idx]
+    slope = 1.03 + float(rng.normal(0, 0.002))
+    icpt = kernels.median_intercept(tq, tr, slope)
+    assert icpt == _ref_median(tq - slope * tr)
+    ok, pitch = kernels.line_inliers(tq, tr, p, slope, icpt)
+    want = np.abs(tq - (slope * tr + icpt)) <= 4.0
+    np.testing.assert_array_equal(ok, want)
+    assert want.sum() > tq.size // 2
+    assert pitch == _ref_median(p[want])
+    ok, pitch = kernels.line_inliers(tq, tr, p, slope, icpt + 1e4)
+    assert not ok.any() and pitch == 0.0
+
+
+@pytest.mark.parametrize("n", [3, 4, 17, 250])
+def test_median_abs_deviation_matches_numpy(n: int) -> None:
+    rng = np.random.default_rng(n)
+    for k in range(50):
+        g = rng.normal(-10, 3, n).astype(np.float32)
+        if k % 2:
+            g = (np.round(g * 2) / 2).astype(np.float32)  # 0.5 dB steps: ties
+        assert kernels.median_abs_deviation(g) == float(np.median(np.abs(g - np.median(g))))

@@ -18,7 +18,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["contrast", "evidence", "fine_cells", "warm"]
+__all__ = ["contrast", "distinct_pairs", "evidence", "fine_cells", "line_inliers",
+           "median_abs_deviation", "median_intercept", "warm"]
 
 _F32 = np.float32
 # Slack of the quick "no line here" test: it reads unlifted offsets while the count reads
@@ -379,6 +380,96 @@ def evidence(level: np.ndarray, best: np.ndarray, side: np.ndarray, s0: int,
     return te[:m], fe[:m], db[:m], lv[:m], c[:m], d[:m]
 
 
+@numba.njit(cache=True, nogil=True)
+def _median32(a: np.ndarray) -> np.float32:
+    """np.median of a float32 array without NaN (sorted in place): the middle value, or the
+    two middle values summed and halved in float32, as np.mean of two float32 does."""
+    _sort(a)
+    n = a.size
+    if n % 2:
+        return a[n // 2]
+    return (a[n // 2 - 1] + a[n // 2]) / _F32(2.0)
+
+
+@numba.njit(cache=True, nogil=True)
+def median_abs_deviation(g: np.ndarray) -> float:
+    """``np.median(np.abs(g - np.median(g)))`` of a float32 array without NaN, exactly."""
+    a = g.copy()
+    m = _median32(a)
+    for i in range(a.size):
+        a[i] = abs(g[i] - m)
+    return float(_median32(a))
+
+
+@numba.njit(cache=True, nogil=True)
+def distinct_pairs(tq: np.ndarray, tr: np.ndarray) -> np.ndarray:
+    """Indices of the first of each distinct ``(tq, tr)`` of non-negative float32 times, in
+    ``(tq, tr)`` order: what ``heartsong.cues.match._distinct_pairs`` returns for them."""
+    n = tq.size
+    # + 0.0 turns -0.0 into 0.0 (equal values, other bits), as _bits_key does.
+    a = (tq + _F32(0.0)).view(np.uint32)
+    b = (tr + _F32(0.0)).view(np.uint32)
+    key = np.empty(n, np.uint64)
+    for i in range(n):
+        key[i] = (np.uint64(a[i]) << np.uint64(32)) | np.uint64(b[i])
+    order = np.empty(n, np.int64)
+    _argsort(key, order)
+    out = np.empty(n, np.int64)
+    m = 0
+    i = 0
+    while i < n:
+        # The earliest index among equal keys (a stable sort's first).
+        j, first = i, order[i]
+        while j + 1 < n and key[j + 1] == key[i]:
+            j += 1
+            first = min(first, order[j])
+        out[m] = first
+        m += 1
+        i = j + 1
+    return out[:m]
+
+
+@numba.njit(cache=True, nogil=True)
+def _median64(a: np.ndarray) -> float:
+    b = a.astype(np.float64)
+    _sort(b)
+    return _median_sorted(b)
+
+
+@numba.njit(cache=True, nogil=True)
+def line_inliers(tq: np.ndarray, tr: np.ndarray, p: np.ndarray, slope: float,
+                 intercept: float) -> tuple[np.ndarray, float]:
+    """Mask of hits within 4 frames of ``tq = slope * tr + intercept`` and their median
+    pitch offset (0 without any), in the float32 arithmetic NumPy gives ``tq - (slope * tr
+    + intercept)`` on float32 arrays with Python floats."""
+    s32, i32 = _F32(slope), _F32(intercept)
+    n = tq.size
+    ok = np.empty(n, np.bool_)
+    pin = np.empty(n, np.float64)
+    m = 0
+    for i in range(n):
+        ok[i] = abs(tq[i] - (s32 * tr[i] + i32)) <= _F32(4.0)
+        if ok[i]:
+            pin[m] = p[i]
+            m += 1
+    if m == 0:
+        return ok, 0.0
+    pin = pin[:m]
+    _sort(pin)
+    return ok, _median_sorted(pin)
+
+
+@numba.njit(cache=True, nogil=True)
+def median_intercept(tq: np.ndarray, tr: np.ndarray, slope: float) -> float:
+    """The median of ``tq - slope * tr`` (float32 arrays, a Python float), as
+    ``heartsong.cues.match._median`` gives it."""
+    s32 = _F32(slope)
+    x = np.empty(tq.size, np.float32)
+    for i in range(tq.size):
+        x[i] = tq[i] - s32 * tr[i]
+    return _median64(x)
+
+
 def warm() -> None:
     """Compile (or load from the on-disk cache) every kernel for the types the matcher uses.
 
@@ -392,3 +483,7 @@ def warm() -> None:
                np.full(1, 8, np.int64), 3, _FINE_MAX, _WIN, _INV_STRETCH32, _STRETCH)
     u8 = np.zeros((16, 16), np.uint8)
     evidence(u8, u8, np.zeros((16, 16), np.uint16), 0, f32, f32, f32, 1.0, 0.0, 0.0, 0.0, 8.0)
+    median_abs_deviation(f32)
+    distinct_pairs(f32, f32)
+    line_inliers(f32, f32, f32, 1.0, 0.0)
+    median_intercept(f32, f32, 1.0)

@@ -40,7 +40,7 @@ import numpy as np
 
 from heartsong.cues.fingerprint import Peaks, StreamChunk, fingerprint_stream
 from heartsong.cues.index import FingerprintIndex
-from heartsong.cues.kernels import fine_cells
+from heartsong.cues.kernels import distinct_pairs, fine_cells, line_inliers, median_intercept
 from heartsong.cues.refine import (
     Presence,
     Spectrum,
@@ -296,16 +296,23 @@ def _chain(dets: list[_Detection], max_gap_frames: float) -> list[_Chain]:
     for d in dets:
         centre = d.window * _WIN + _WIN / 2
         best, best_err = None, math.inf
-        for ch in open_by_track.get(d.track, []):
+        open_ = open_by_track.get(d.track, [])
+        stale = False
+        for ch in open_:
             last = ch.last
             gap = (d.window - last.window) * _WIN
             if gap > max_gap_frames + _WIN:
+                # Windows only grow: this chain is closed for every later detection too.
+                stale = True
                 continue
             lc = last.window * _WIN + _WIN / 2
             pred = last.u + (centre - lc) / last.slope
             err = abs(d.u - pred)
             if err <= 4.0 + 0.012 * gap and abs(d.pitch - last.pitch) <= 1.0 and err < best_err:
                 best, best_err = ch, err
+        if stale:
+            open_[:] = [ch for ch in open_
+                        if (d.window - ch.last.window) * _WIN <= max_gap_frames + _WIN]
         if best is None:
             best = _Chain(d.track)
             chains.append(best)
@@ -324,10 +331,14 @@ def _fit(ch: _Chain) -> tuple[float, float, float, np.ndarray, np.ndarray]:
     tq = np.concatenate([d.tq for d in ch.dets])
     tr = np.concatenate([d.tr for d in ch.dets])
     p = np.concatenate([d.p for d in ch.dets])
-    idx = _distinct_pairs(tq, tr)
+    # Compiled where the times allow (always, from the matcher): a few thousand chains
+    # per episode, each a dozen small array calls in NumPy.
+    fast = (tq.dtype == tr.dtype == p.dtype == np.float32 and tq.size
+            and tq.min() >= 0 and tr.min() >= 0)
+    idx = distinct_pairs(tq, tr) if fast else _distinct_pairs(tq, tr)
     tq, tr, p = tq[idx], tr[idx], p[idx]
     slope = _median([d.slope for d in ch.dets])
-    intercept = _median(tq - slope * tr)
+    intercept = median_intercept(tq, tr, slope) if fast else _median(tq - slope * tr)
     if np.ptp(tr) > 2 * _WIN:
         # Window-level stretches are noisy; over the whole chain the right slope is the
         # one that lines most matches up: search it on a fine grid, then least squares.
@@ -348,10 +359,12 @@ def _fit(ch: _Chain) -> tuple[float, float, float, np.ndarray, np.ndarray]:
             slope, intercept = (float(v) for v in np.polyfit(tr[ok], tq[ok], 1))
             slope = float(np.clip(slope, _STRETCH[0], _STRETCH[-1]))
             intercept = _median(tq[ok] - slope * tr[ok])
-    res = tq - (slope * tr + intercept)
-    ok = np.abs(res) <= 4.0
     # No inlier at all: the chain's detections disagree (the caller drops it).
-    pitch = _median(p[ok]) if ok.any() else 0.0
+    if fast:
+        ok, pitch = line_inliers(tq, tr, p, slope, intercept)
+    else:
+        ok = np.abs(tq - (slope * tr + intercept)) <= 4.0
+        pitch = _median(p[ok]) if ok.any() else 0.0
     return slope, intercept, pitch, tq[ok], tr[ok]
 
 

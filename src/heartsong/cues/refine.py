@@ -19,7 +19,7 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from heartsong.cues.fingerprint import Peaks, box_max
-from heartsong.cues.kernels import contrast, evidence
+from heartsong.cues.kernels import contrast, evidence, median_abs_deviation
 from heartsong.errors import ParameterError
 
 __all__ = ["Presence", "Spectrum", "extend", "fade_edges", "gain_spread", "presence", "quality",
@@ -227,7 +227,7 @@ def gain_spread(
     g = (level - db)[c > clear]
     if g.size < 3:
         return int(g.size), math.inf
-    return int(g.size), float(np.median(np.abs(g - np.median(g))))
+    return int(g.size), median_abs_deviation(g)
 
 
 def presence(
