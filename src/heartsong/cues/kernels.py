@@ -7,7 +7,7 @@ operation and in the same float types, the NumPy version it replaced (cue output
 benchmark's episodes is byte-identical), so the two can be checked against each other
 (``tests/cues/test_kernels.py``).
 
-Compiled on first use (about 10 s of CPU on a small machine) and cached on disk beside
+Compiled on first use (about 16 s of CPU on a small machine) and cached on disk beside
 this file (numba's ``cache=True``; the cache files are written atomically). :func:`warm`
 compiles or loads them; callers that start worker processes call it first, so the workers
 only load the cache.
@@ -474,7 +474,7 @@ def warm() -> None:
     """Compile (or load from the on-disk cache) every kernel for the types the matcher uses.
 
     Call it before starting worker processes: they then load the cache instead of each
-    compiling (~10 s of CPU on a small machine) at the same moment.
+    compiling (~16 s of CPU on a small machine) at the same moment.
     """
     from heartsong.cues.match import _FINE_MAX, _INV_STRETCH32, _STRETCH, _WIN
 
