@@ -250,8 +250,9 @@ def spectrogram(y: np.ndarray, *, config: FingerprintConfig = _DEFAULT) -> np.nd
     window = np.hanning(n).astype(np.float32)
     fb = _filterbank(config)
     out = np.empty((nframes, config.n_bands), np.float32)
-    # Chunked so a long signal never holds its whole framed copy (memory stays ~10 MB).
-    step = 4096
+    # Blocks of 1024 frames (16 s): a long signal never holds its whole framed copy, and a
+    # matcher's 61 s chunk peaks at 19 MB here (54 MB in blocks of 4096, and no faster).
+    step = 1024
     frames_view = np.lib.stride_tricks.sliding_window_view(y, n)[::hop]
     # Scale so a full-scale sine reads about 0 dB.
     scale = np.float32(4.0 / (window.sum() ** 2))
