@@ -79,15 +79,23 @@ def _median_sorted(a: np.ndarray) -> float:
 
 
 @numba.njit(cache=True, nogil=True)
-def _distinct_pairs(tq: np.ndarray, tr: np.ndarray) -> int:
-    # Distinct (tq, tr) values: the bits of both float32 times as one uint64 (+ 0.0 makes
-    # -0.0 and 0.0, equal values, one key).
+def _pair_keys(tq: np.ndarray, tr: np.ndarray) -> np.ndarray:
+    """The bits of both float32 times as one uint64 per pair (+ 0.0 makes -0.0 and 0.0,
+    equal values, one key); for non-negative times the keys sort as ``(tq, tr)`` do."""
     n = tq.size
     key = np.empty(n, np.uint64)
     qb = (tq + _F32(0.0)).view(np.uint32)
     rb = (tr + _F32(0.0)).view(np.uint32)
     for i in range(n):
         key[i] = (np.uint64(qb[i]) << np.uint64(32)) | np.uint64(rb[i])
+    return key
+
+
+@numba.njit(cache=True, nogil=True)
+def _distinct_pairs(tq: np.ndarray, tr: np.ndarray) -> int:
+    # How many distinct (tq, tr) values.
+    n = tq.size
+    key = _pair_keys(tq, tr)
     _sort(key)
     k = 1 if n else 0
     for i in range(1, n):
@@ -404,14 +412,10 @@ def median_abs_deviation(g: np.ndarray) -> float:
 @numba.njit(cache=True, nogil=True)
 def distinct_pairs(tq: np.ndarray, tr: np.ndarray) -> np.ndarray:
     """Indices of the first of each distinct ``(tq, tr)`` of non-negative float32 times, in
-    ``(tq, tr)`` order: what ``heartsong.cues.match._distinct_pairs`` returns for them."""
+    ``(tq, tr)`` order (as a stable lexsort gives them): ``heartsong.cues.match.
+    _distinct_pairs`` for such times."""
     n = tq.size
-    # + 0.0 turns -0.0 into 0.0 (equal values, other bits), as _bits_key does.
-    a = (tq + _F32(0.0)).view(np.uint32)
-    b = (tr + _F32(0.0)).view(np.uint32)
-    key = np.empty(n, np.uint64)
-    for i in range(n):
-        key[i] = (np.uint64(a[i]) << np.uint64(32)) | np.uint64(b[i])
+    key = _pair_keys(tq, tr)
     order = np.empty(n, np.int64)
     _argsort(key, order)
     out = np.empty(n, np.int64)

@@ -173,9 +173,9 @@ class _Detection:
     slope: float  # episode frames per track frame
     u: float  # track frame at the window centre
     pitch: float
-    tq: np.ndarray
-    tr: np.ndarray
-    p: np.ndarray
+    tq: np.ndarray  # float32, as the fingerprints' and index's times
+    tr: np.ndarray  # float32
+    p: np.ndarray  # float32
 
     @property
     def score(self) -> int:
@@ -207,8 +207,8 @@ def _distinct_pairs(*cols: np.ndarray) -> np.ndarray:
     if (len(cols) == 2 and all(c.dtype == np.float32 for c in cols)
             and cols[0].min() >= 0 and cols[1].min() >= 0):
         # Two non-negative float32 columns: their bits sort in the same order as the
-        # values (a stable sort keeps lexsort's result).
-        return _first_of_each(_bits_key(cols[0], cols[1]))
+        # values (compiled: a few thousand chain fits per episode call this).
+        return distinct_pairs(cols[0], cols[1])
     o = np.lexsort(cols[::-1])
     first = np.ones(o.size, bool)  # (np.r_ costs more than the rest at these sizes)
     step = first[1:]
@@ -296,27 +296,25 @@ def _chain(dets: list[_Detection], max_gap_frames: float) -> list[_Chain]:
     for d in dets:
         centre = d.window * _WIN + _WIN / 2
         best, best_err = None, math.inf
-        open_ = open_by_track.get(d.track, [])
-        stale = False
+        open_ = open_by_track.setdefault(d.track, [])
+        still_open = []
         for ch in open_:
             last = ch.last
             gap = (d.window - last.window) * _WIN
             if gap > max_gap_frames + _WIN:
-                # Windows only grow: this chain is closed for every later detection too.
-                stale = True
-                continue
+                continue  # windows only grow: closed for every later detection too
+            still_open.append(ch)
             lc = last.window * _WIN + _WIN / 2
             pred = last.u + (centre - lc) / last.slope
             err = abs(d.u - pred)
             if err <= 4.0 + 0.012 * gap and abs(d.pitch - last.pitch) <= 1.0 and err < best_err:
                 best, best_err = ch, err
-        if stale:
-            open_[:] = [ch for ch in open_
-                        if (d.window - ch.last.window) * _WIN <= max_gap_frames + _WIN]
+        if len(still_open) < len(open_):
+            open_[:] = still_open
         if best is None:
             best = _Chain(d.track)
             chains.append(best)
-            open_by_track.setdefault(d.track, []).append(best)
+            open_.append(best)
         if best.dets and best.last.window == d.window:
             # Duplicate from another coarse grid: keep the stronger detection.
             if d.score > best.last.score:
@@ -331,14 +329,12 @@ def _fit(ch: _Chain) -> tuple[float, float, float, np.ndarray, np.ndarray]:
     tq = np.concatenate([d.tq for d in ch.dets])
     tr = np.concatenate([d.tr for d in ch.dets])
     p = np.concatenate([d.p for d in ch.dets])
-    # Compiled where the times allow (always, from the matcher): a few thousand chains
-    # per episode, each a dozen small array calls in NumPy.
-    fast = (tq.dtype == tr.dtype == p.dtype == np.float32 and tq.size
-            and tq.min() >= 0 and tr.min() >= 0)
-    idx = distinct_pairs(tq, tr) if fast else _distinct_pairs(tq, tr)
+    idx = _distinct_pairs(tq, tr)
     tq, tr, p = tq[idx], tr[idx], p[idx]
     slope = _median([d.slope for d in ch.dets])
-    intercept = median_intercept(tq, tr, slope) if fast else _median(tq - slope * tr)
+    # Compiled (a few thousand chains per episode), in the float32 arithmetic NumPy gives
+    # the detections' float32 times.
+    intercept = median_intercept(tq, tr, slope)
     if np.ptp(tr) > 2 * _WIN:
         # Window-level stretches are noisy; over the whole chain the right slope is the
         # one that lines most matches up: search it on a fine grid, then least squares.
@@ -360,11 +356,7 @@ def _fit(ch: _Chain) -> tuple[float, float, float, np.ndarray, np.ndarray]:
             slope = float(np.clip(slope, _STRETCH[0], _STRETCH[-1]))
             intercept = _median(tq[ok] - slope * tr[ok])
     # No inlier at all: the chain's detections disagree (the caller drops it).
-    if fast:
-        ok, pitch = line_inliers(tq, tr, p, slope, intercept)
-    else:
-        ok = np.abs(tq - (slope * tr + intercept)) <= 4.0
-        pitch = _median(p[ok]) if ok.any() else 0.0
+    ok, pitch = line_inliers(tq, tr, p, slope, intercept)
     return slope, intercept, pitch, tq[ok], tr[ok]
 
 

@@ -267,8 +267,7 @@ def presence(
         contrast = np.where(count > 0, dsum / count, 0.0).astype(np.float32)
     # Gain from peaks that clearly stand out (music dominates there): level - reference level.
     gains = np.full(nbins, np.nan, np.float32)
-    clear = c > 6.0 if gain else None
-    if clear is not None and clear.any():
+    if gain and (clear := c > 6.0).any():
         g = level[clear] - db[clear]
         bc = b[clear]
         order = np.lexsort((g, bc))
