@@ -452,3 +452,16 @@ def test_a_strong_core_that_falls_short_alone_gets_the_extended_test(index, trac
     monkeypatch.setattr(match, "_CORE_EXTENDED", True)
     other = episode(synth.music(500 + seed, duration=4, sr=SR))
     assert {c.track_id for c in find_cues(index, other, sr=SR)} == {104, 100}
+
+
+def test_three_hash_proposals_need_a_span_and_the_tracks_pitch():
+    from heartsong.cues.match import _too_thin
+
+    fs = 0.008  # 128-sample hop at 16 kHz
+    spread = np.array([0.0, 20.0, 40.0])  # 0.32 s
+    assert not _too_thin(spread, 0.3, fs)
+    assert _too_thin(spread, 1.9, fs)  # a semitone off: where chance fits crowd
+    assert _too_thin(spread, -1.9, fs)
+    assert _too_thin(np.array([0.0, 10.0, 20.0]), 0.0, fs)  # 0.16 s
+    # Four hashes or more are always looked at.
+    assert not _too_thin(np.array([0.0, 1.0, 2.0, 3.0]), 2.0, fs)

@@ -113,6 +113,15 @@ _SHIFTS = tuple(float(s) for s in np.arange(-8.0, 8.01, 0.5) if abs(s) >= 0.75)
 # one cue (see _join_fragments).
 _JOIN_MISMATCH = 2.0
 _SURE_Z = 12.0  # z-score beyond which a candidate is certain; more z says no more
+# Proposals from fewer than _THIN_SCORE hashes are many (140,000 in the 16.7 h of
+# benchmarks/cues.py --seed 2) and nearly all chance; each costs a first look. Only those whose
+# hashes span _THIN_SECONDS or more, at a pitch within _THIN_PITCH bands, get one: chance fits
+# of music in the same tuning crowd a semitone off (56 % of those proposals lie beyond 1.4
+# bands, 8 % of those accepted on true cues), and 16 % span under 0.25 s (5 %).
+# That leaves 51,000 (a third of the time) and 108 of the 123 accepted on true cues.
+_THIN_SCORE = 4
+_THIN_SECONDS = 0.25
+_THIN_PITCH = 1.4
 
 
 @dataclass(frozen=True)
@@ -516,9 +525,10 @@ def find_cues(
         the spread is 1.6-1.8 (benchmarks/cues.py), hence 7.
     seed_votes, seed_score : int, optional
         With ``refine``, the (lower) hash thresholds a *candidate* needs before that
-        verification; default ``min(min_votes, 3)`` and ``min(min_score, 4)``. Weak hash
+        verification; default ``min(min_votes, 3)`` and ``min(min_score, 3)``. Weak hash
         evidence is enough to propose a cue under heavy dialogue, because the verification,
-        not the hash count, decides.
+        not the hash count, decides. Proposals from 3 hashes are tested only when those
+        span 0.25 s or more at a pitch within 1.4 bands (70 cents) of the track's.
     cohort_margin : float or None
         With ``refine``: a candidate with weak hash evidence that misses its (higher)
         needed z-score but reaches ``min_significance`` is kept when its z-score exceeds,
@@ -552,7 +562,7 @@ def find_cues(
     if seed_votes is None:
         seed_votes = min(min_votes, 3) if refine else min_votes
     if seed_score is None:
-        seed_score = min(min_score, 4) if refine else min_score
+        seed_score = min(min_score, 3) if refine else min_score
     for pname, v in (("min_votes", min_votes), ("min_score", min_score),
                      ("seed_votes", seed_votes), ("seed_score", seed_score)):
         if not isinstance(v, int) or v < 3:
@@ -593,7 +603,7 @@ def find_cues(
     close_pres: dict[int, Presence] = {}  # their extended test, to place the kept ones
     for slope, intercept, pitch, tq, _tr, chain in _merge(_chain(dets, max_gap / fs), max_gap / fs):
         score = int(tq.size)
-        if score < (seed_score if refine else min_score):
+        if score < (seed_score if refine else min_score) or _too_thin(tq, pitch, fs):
             continue
         lo, hi = float(tq.min()), float(tq.max()) + cfg.max_span / 2
         # A cue cannot extend past either end of the track.
@@ -657,6 +667,14 @@ def find_cues(
             )
         )
     return mark_overlaps(_drop_shadows(cues))
+
+
+def _too_thin(tq: np.ndarray, pitch: float, fs: float) -> bool:
+    """Whether a proposal from fewer than ``_THIN_SCORE`` hashes (query frames ``tq``) is
+    too thin to be worth a first look: its hashes span under ``_THIN_SECONDS`` or it
+    sits more than ``_THIN_PITCH`` bands off pitch."""
+    return tq.size < _THIN_SCORE and (
+        abs(pitch) > _THIN_PITCH or float(np.ptp(tq)) * fs < _THIN_SECONDS)
 
 
 def _z_confidence(z: float) -> float:
