@@ -306,6 +306,9 @@ def generate(opt: Options, root: Path) -> dict:
     done = root / f"done-{key}.json"
     if done.exists():
         return json.loads(done.read_text()) | {"reused": True}
+    # The files are about to change: no other set's marker may vouch for them any more.
+    for stale in root.glob("done-*.json"):
+        stale.unlink()
     for sub in ("tracks", "episodes"):
         shutil.rmtree(root / sub, ignore_errors=True)
         (root / sub).mkdir(parents=True)

@@ -17,6 +17,7 @@ from benchmarks.cues import (  # noqa: E402
     Options,
     boundary_causes,
     distortion_yield,
+    generate,
     line_hashes,
 )
 
@@ -80,3 +81,16 @@ def test_line_hashes_and_what_a_distortion_keeps(tmp_path: Path) -> None:
     assert set(share) == set(DISTORTIONS)
     assert share["none"] == 1.0
     assert all(0.2 < v <= 1.2 for v in share.values()), share
+
+
+def test_a_cache_holds_one_generated_set_at_a_time(tmp_path: Path) -> None:
+    a = Options(seed=0, tracks=2, episodes=1, minutes=0.5, snrs=(0.0,), workers=1)
+    b = Options(seed=1, tracks=2, episodes=1, minutes=0.5, snrs=(0.0,), workers=1)
+    generate(a, tmp_path)
+    assert generate(a, tmp_path).get("reused")
+    first = np.load(tmp_path / "tracks" / "0.npy")
+    generate(b, tmp_path)  # overwrites the files...
+    assert not np.array_equal(np.load(tmp_path / "tracks" / "0.npy"), first)
+    # ...so a's set is generated again, not reused with b's audio under a's truth.
+    assert not generate(a, tmp_path).get("reused")
+    np.testing.assert_array_equal(np.load(tmp_path / "tracks" / "0.npy"), first)
