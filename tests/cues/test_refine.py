@@ -15,6 +15,7 @@ from heartsong.cues.refine import (
     presence,
     significance,
     unexplained_significance,
+    weigh,
 )
 from heartsong.errors import ParameterError
 
@@ -219,3 +220,42 @@ def test_extend_cuts_where_the_level_drops_at_once_far_below_the_cue() -> None:
     gain = np.r_[np.full(40, -4.0), np.linspace(-4.0, -30.0, 20), np.full(10, np.nan)]
     p = _pres(contrast, gain)
     assert extend(p, *core, gain_tol=6.0) == extend(p, *core)
+
+
+def test_weighted_z_trusts_the_tracks_loud_peaks_and_stays_null_by_chance() -> None:
+    rng = np.random.default_rng(7)
+    nt = 4000
+    S = rng.uniform(-90, -40, (nt, 117)).astype(np.float32)
+    t = np.sort(rng.uniform(0, nt - 100, 1200)).astype(np.float32)
+    f = rng.uniform(5, 110, 1200).astype(np.float32)
+    level = np.where(rng.random(t.size) < 0.3, -20.0, -45.0).astype(np.float32)
+    loud = level > -30
+    ti, fi = np.rint(t).astype(int), np.rint(f).astype(int)
+    # Dialogue bursts (loud noise in every band) mask the track's quiet peaks, so only the
+    # loud third stands out.
+    for a in ti[~loud]:
+        S[max(a - 2, 0) : a + 3] = rng.uniform(-45, -15, (min(a + 3, nt) - max(a - 2, 0), 117))
+    S[ti[loud], fi[loud]] = -10.0
+    ref = Peaks(t, f, level)
+    sp = Spectrum.from_db(S)
+    kw = dict(slope=1.0, pitch=0.0, lo=0, hi=nt)
+    pres = presence(sp, 0, ref, **kw, intercept=0.0)
+    _, z = significance(pres, 0, nt)
+    _, zw = significance(pres, 0, nt, weighted=True)
+    assert zw > 1.2 * z > 0
+    # By chance (the track shifted by whole seconds) the weighted z stays about N(0, 1).
+    null = [significance(presence(sp, 0, ref, **kw, intercept=float(s)), 0, nt,
+                         weighted=True)[1] for s in range(60, 1260, 60)]
+    assert abs(float(np.mean(null))) < 1.5 and float(np.std(null)) < 2.0
+
+
+def test_weights_depend_on_the_track_alone() -> None:
+    te = np.array([0.0, 4.0, 8.0, 40.0])
+    db = np.array([-20.0, -30.0, -60.0, -50.0], np.float32)
+    d = np.array([1.0, -2.0, 50.0, -50.0], np.float32)
+    w, x = weigh(te, db, d, slope=1.0, intercept=0.0)
+    # The loudest of each quarter second weighs 1; 10 dB below it, half; 40 dB, the floor.
+    np.testing.assert_allclose(w, [1.0, 0.5, 0.05, 1.0])
+    np.testing.assert_allclose(x, [1.0, -2.0, 8.0, -8.0])
+    w2, _ = weigh(te, db, -d, slope=1.0, intercept=0.0)
+    np.testing.assert_array_equal(w, w2)

@@ -15,11 +15,13 @@ only load the cache.
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
 __all__ = ["contrast", "distinct_pairs", "evidence", "fine_cells", "line_inliers",
-           "median_abs_deviation", "median_intercept", "warm"]
+           "median_abs_deviation", "median_intercept", "peak_weights", "warm"]
 
 _F32 = np.float32
 # Slack of the quick "no line here" test: it reads unlifted offsets while the count reads
@@ -389,6 +391,32 @@ def evidence(level: np.ndarray, best: np.ndarray, side: np.ndarray, s0: int,
 
 
 @numba.njit(cache=True, nogil=True)
+def peak_weights(te: np.ndarray, db: np.ndarray, d: np.ndarray, slope: float, intercept: float,
+                 width: float, rel_db: float, w_min: float,
+                 clip: float) -> tuple[np.ndarray, np.ndarray]:
+    """Weight and clipped value of each peak :func:`evidence` returned (see
+    :func:`heartsong.cues.refine.weigh`): ``te`` ascending (the stored peaks are in time
+    order and ``slope`` > 0), grouped by the track-time bin of ``width`` frames each lies in.
+    """
+    n = te.size
+    w = np.empty(n, np.float64)
+    x = np.empty(n, np.float64)
+    i = 0
+    while i < n:
+        b = math.floor((te[i] - intercept) / slope / width)
+        j = i
+        top = -np.inf
+        while j < n and math.floor((te[j] - intercept) / slope / width) == b:
+            top = max(top, float(db[j]))
+            j += 1
+        for k in range(i, j):
+            w[k] = min(max(1.0 + (float(db[k]) - top) / rel_db, w_min), 1.0)
+            x[k] = min(max(float(d[k]), -clip), clip)
+        i = j
+    return w, x
+
+
+@numba.njit(cache=True, nogil=True)
 def _median32(a: np.ndarray) -> np.float32:
     """np.median of a float32 array without NaN (sorted in place): the middle value, or the
     two middle values summed and halved in float32, as np.mean of two float32 does."""
@@ -488,6 +516,7 @@ def warm() -> None:
     u8 = np.zeros((16, 16), np.uint8)
     evidence(u8, u8, np.zeros((16, 16), np.uint16), 0, f32, f32, f32, 1.0, 0.0, 0.0, 0.0, 8.0)
     median_abs_deviation(f32)
+    peak_weights(np.zeros(8, np.float64), f32, f32, 1.0, 0.0, 16.0, 20.0, 0.05, 12.0)
     distinct_pairs(f32, f32)
     line_inliers(f32, f32, f32, 1.0, 0.0)
     median_intercept(f32, f32, 1.0)

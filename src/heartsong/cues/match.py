@@ -122,6 +122,15 @@ _SURE_Z = 12.0  # z-score beyond which a candidate is certain; more z says no mo
 _THIN_SCORE = 4
 _THIN_SECONDS = 0.25
 _THIN_PITCH = 1.4
+# A candidate whose *weighted* z-score (refine.significance(weighted=True): each peak weighs
+# by its loudness in the track, contrasts clipped) reaches this is accepted whatever bar the
+# plain z set it, and that z-score also gets a candidate past the first look. Dialogue masks
+# a track's quiet peaks first, so the weighted score keeps a cue's evidence where the plain
+# one drowns it, and chance fits have a far thinner tail (benchmarks/cues.py, seed 0, every
+# proposal: the highest weighted z of a chance fit 12.6, the highest plain z over 20).
+# Seeds 0/1/2: 6/5/6 more cues (mostly transposed or stretched, at -5 to -15 dB), no new
+# false cue; 12 added 3 more, 11.5 let in chance fits a semitone off.
+_WEIGHTED_Z = 12.5
 
 
 @dataclass(frozen=True)
@@ -943,7 +952,9 @@ def _refine(index: FingerprintIndex, track: int, S: Spectrum, slope: float, inte
     it needed (infinite: rejected whatever its z-score).
 
     ``need`` gives the z-score needed for an extended span of that many seconds. A cheap
-    first look around the matched core must reach half of ``need(0)``. Else the core alone
+    first look around the matched core must reach half of ``need(0)`` (plain or weighted
+    z-score). A weighted z-score of ``_WEIGHTED_Z`` over the extended span accepts a
+    candidate that its plain z-score left below ``need``. Else the core alone
     may carry the candidate on: with z-score ``core_need`` (strong hash evidence; short of
     it, the extended span must reach ``core_need``, see ``_CORE_EXTENDED``), or with
     ``graded_core`` when ``need`` is graded (then only a span of ``_GRADED_SECONDS`` or more
@@ -963,6 +974,7 @@ def _refine(index: FingerprintIndex, track: int, S: Spectrum, slope: float, inte
                    lo=int(max(lo - pad, t_begin - 2)), hi=int(min(hi + pad, t_end + 2)),
                    gain=False)
     q0, z0 = significance(pre, lo - pad, hi + pad)
+    z0 = max(z0, significance(pre, lo - pad, hi + pad, weighted=True)[1])
     strict, graded = need(0.0), need(math.inf)
     only_graded = only_consistent = only_core = False
     if z0 < 0.5 * strict:
@@ -1004,6 +1016,8 @@ def _refine(index: FingerprintIndex, track: int, S: Spectrum, slope: float, inte
         return new_lo, new_hi, 0.0, qual, z, None, math.inf
     if only_core and not z >= core_need:
         return new_lo, new_hi, 0.0, qual, z, None, math.inf
+    if z < needed and significance(pres, new_lo, new_hi, weighted=True)[1] >= _WEIGHTED_Z:
+        needed = z  # the weighted score is beyond chance: accepted on it
     if z < needed:
         return new_lo, new_hi, 0.0, qual, z, pres, needed
     new_lo, new_hi, gain = _place(pres, lo, hi, fs)
