@@ -129,8 +129,12 @@ _THIN_PITCH = 1.4
 # one drowns it, and chance fits have a far thinner tail (benchmarks/cues.py, seed 0, every
 # proposal: the highest weighted z of a chance fit 12.6, the highest plain z over 20).
 # Seeds 0/1/2: 6/5/6 more cues (mostly transposed or stretched, at -5 to -15 dB), no new
-# false cue; 12 added 3 more, 11.5 let in chance fits a semitone off.
+# false cue; 12 added 3 more, 11.5 let in chance fits a semitone off. With 6 hashes or more
+# at a pitch within 70 cents of the track's, 11: chance fits with that many hashes are far
+# rarer (see _GRADED_EXTRA_Z), and those a semitone off are kept out (seed 0's one chance fit
+# at 11, 107 cents off). Seeds 1/2: 2/3 more cues; seed 3, not used to set it, checked it.
 _WEIGHTED_Z = 12.5
+_WEIGHTED_GRADED = (6, 11.0, 1.4)  # (hashes at least, weighted z, |pitch| bands at most)
 
 
 @dataclass(frozen=True)
@@ -629,7 +633,8 @@ def find_cues(
                 index, chain.track, S, slope, intercept, pitch, lo, hi, t_begin, t_end,
                 need, core_need=min_significance + _CORE_EXTRA_Z if score >= min_score else None,
                 graded_core=min_significance,
-                consistent_z=min_significance if score < min_score else None)
+                consistent_z=min_significance if score < min_score else None,
+                weighted_z=_weighted_bar(score, pitch))
             if pres is not None:
                 full_z[len(proposals) - 1] = z
             if qual < min_quality or z < need_z:
@@ -807,6 +812,13 @@ def _join_line(index: FingerprintIndex, track: int, S: Spectrum, ca: tuple[float
     return best
 
 
+def _weighted_bar(score: int, pitch: float) -> float:
+    """Weighted z-score that accepts a candidate with ``score`` hashes at ``pitch`` (bands)
+    whatever its plain bar (see ``_WEIGHTED_Z``)."""
+    hashes, bar, max_pitch = _WEIGHTED_GRADED
+    return bar if score >= hashes and abs(pitch) <= max_pitch else _WEIGHTED_Z
+
+
 def _needed_z(score: int, seconds: float, pitch: float, *, min_significance: float,
               min_score: int) -> float:
     """z-score a candidate with ``score`` hashes, heard for ``seconds`` at ``pitch`` (bands),
@@ -946,6 +958,7 @@ def _refine(index: FingerprintIndex, track: int, S: Spectrum, slope: float, inte
             pitch: float, lo: float, hi: float, t_begin: float, t_end: float,
             need: Callable[[float], float], core_need: float | None = None,
             graded_core: float | None = None, consistent_z: float | None = None,
+            weighted_z: float = _WEIGHTED_Z,
             ) -> tuple[float, float, float, float, float, Presence | None, float]:
     """Extend ``[lo, hi)`` to where the aligned track is audible; gain, quality, z-score,
     the extended test's presence (None: rejected before or without it) and the z-score
@@ -953,7 +966,7 @@ def _refine(index: FingerprintIndex, track: int, S: Spectrum, slope: float, inte
 
     ``need`` gives the z-score needed for an extended span of that many seconds. A cheap
     first look around the matched core must reach half of ``need(0)`` (plain or weighted
-    z-score). A weighted z-score of ``_WEIGHTED_Z`` over the extended span accepts a
+    z-score). A weighted z-score of ``weighted_z`` over the extended span accepts a
     candidate that its plain z-score left below ``need``. Else the core alone
     may carry the candidate on: with z-score ``core_need`` (strong hash evidence; short of
     it, the extended span must reach ``core_need``, see ``_CORE_EXTENDED``), or with
@@ -1016,7 +1029,7 @@ def _refine(index: FingerprintIndex, track: int, S: Spectrum, slope: float, inte
         return new_lo, new_hi, 0.0, qual, z, None, math.inf
     if only_core and not z >= core_need:
         return new_lo, new_hi, 0.0, qual, z, None, math.inf
-    if z < needed and significance(pres, new_lo, new_hi, weighted=True)[1] >= _WEIGHTED_Z:
+    if z < needed and significance(pres, new_lo, new_hi, weighted=True)[1] >= weighted_z:
         needed = z  # the weighted score is beyond chance: accepted on it
     if z < needed:
         return new_lo, new_hi, 0.0, qual, z, pres, needed
