@@ -805,7 +805,7 @@ def _join_line(index: FingerprintIndex, track: int, S: Spectrum, ca: tuple[float
     for s in slopes:
         icpt = em - s * tm
         pres = presence(S, 0, peaks, slope=s, intercept=icpt, pitch=pitch, lo=int(lo),
-                        hi=int(hi) + 1, gain=False)
+                        hi=int(hi) + 1, gain=False, weighted=False)
         z = significance(pres, lo, hi)[1]
         if z > best_z:
             best, best_z = (s, icpt), z
@@ -1055,7 +1055,7 @@ def _shift_margin(index: FingerprintIndex, track: int, S: Spectrum, slope: float
     best = -math.inf
     for shift in _SHIFTS:
         pres = presence(S, 0, peaks, slope=slope, intercept=intercept + shift / fs,
-                        pitch=pitch, lo=int(lo), hi=int(hi), gain=False)
+                        pitch=pitch, lo=int(lo), hi=int(hi), gain=False, weighted=False)
         best = max(best, significance(pres, lo, hi)[1])
     return z - best
 

@@ -281,6 +281,7 @@ def presence(
     lo: int,
     hi: int,
     gain: bool = True,
+    weighted: bool = True,
 ) -> Presence:
     """Evidence per 0.256 s bin that ``ref`` (mapped by ``t_ep = slope*t_ref + intercept``,
     ``f_ep = f_ref + pitch``) is present in episode frames ``[lo, hi)``.
@@ -288,7 +289,8 @@ def presence(
     ``S`` holds episode spectrogram rows (dB, or prepared as a :class:`Spectrum`, which
     is faster when many tracks are tested against one episode) starting at frame ``s0``.
     With ``gain=False`` the per-bin gain is not measured (all nan), for tests that read
-    only :func:`significance`.
+    only :func:`significance`; with ``weighted=False`` neither are the sums of its weighted
+    z-score (it then falls back to the plain one), for tests that read only the plain one.
     """
     S = _spectrum(S)
     lo = max(lo, s0 + 1)
@@ -303,12 +305,14 @@ def presence(
     count = np.bincount(b, minlength=nbins)
     dsum = np.bincount(b, weights=d, minlength=nbins)
     d2sum = np.bincount(b, weights=d * d, minlength=nbins)
-    w, x = weigh(te, db, d, slope=slope, intercept=intercept)
-    wx = w * x
-    xsum = np.bincount(b, weights=wx, minlength=nbins)
-    x2sum = np.bincount(b, weights=wx * x, minlength=nbins)
-    wsum = np.bincount(b, weights=w, minlength=nbins)
-    w2sum = np.bincount(b, weights=w * w, minlength=nbins)
+    xsum = x2sum = wsum = w2sum = None
+    if weighted:
+        w, x = weigh(te, db, d, slope=slope, intercept=intercept)
+        wx = w * x
+        xsum = np.bincount(b, weights=wx, minlength=nbins)
+        x2sum = np.bincount(b, weights=wx * x, minlength=nbins)
+        wsum = np.bincount(b, weights=w, minlength=nbins)
+        w2sum = np.bincount(b, weights=w * w, minlength=nbins)
     with np.errstate(invalid="ignore", divide="ignore"):
         contrast = np.where(count > 0, dsum / count, 0.0).astype(np.float32)
     # Gain from peaks that clearly stand out (music dominates there): level - reference level.
