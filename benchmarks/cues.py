@@ -45,6 +45,8 @@ Metrics
 - Per-second F1 (0.1 s grid of (track, time) labels).
 - Boundary errors |start - true start|, |end - true end| and the position-in-track error at
   the later start (median, p95) over matched cues.
+- Pitch error |cents - true cents| and tempo error |tempo / true tempo - 1| (median, p95)
+  over matched cues: what a cue reports as its pitch shift and tempo factor.
 - False cues per hour: unmatched detections over all rendered audio at that SNR
   (music-free episodes and dialogue/silence/unknown-music stretches included).
 - Speed: seconds of episode audio per CPU second of one process (``time.process_time`` around
@@ -677,7 +679,7 @@ def report(res: dict) -> str:
         "matches and it overlaps the truth)",
         f"{'SNR dB':>6} {'achieved':>15} {'cues':>5} {'det':>5} {'P':>5} {'R':>5} {'F1':>5} "
         f"{'secF1':>6} {'start med/p95':>14} {'end med/p95':>12} {'pos med/p95':>12} "
-        f"{'false/h':>8}",
+        f"{'false/h':>8} {'cents med/p95':>13} {'tempo% med/p95':>14}",
     ]
     for snr, m in res["per_snr"].items():
         lines.append(
@@ -689,7 +691,9 @@ def report(res: dict) -> str:
             f"{_f(m['start_error_median']):>6}/{_f(m['start_error_p95']):<6} "
             f"{_f(m['end_error_median']):>5}/{_f(m['end_error_p95']):<6} "
             f"{_f(m['position_error_median']):>5}/{_f(m['position_error_p95']):<6} "
-            f"{m['false_per_hour']:8.2f}"
+            f"{m['false_per_hour']:8.2f} "
+            f"{_f(m['pitch_error_median'], '{:.1f}'):>6}/{_f(m['pitch_error_p95'], '{:.1f}'):<6} "
+            f"{_f(100 * m['tempo_error_median']):>6}/{_f(100 * m['tempo_error_p95']):<6}"
         )
     lines += ["", f"Edges off by more than {_EDGE_GOAL:g} s, by cause (masked: a cue at least "
               f"{_LOUDER_DB:g} dB louder plays over the edge; crossfade: another cue there; "

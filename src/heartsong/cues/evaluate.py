@@ -98,8 +98,9 @@ def evaluate(
     dict
         ``precision, recall, f1, second_precision, second_recall, second_f1,
         start_error_median, start_error_p95, end_error_median, end_error_p95,
-        position_error_median, position_error_p95, n_reference, n_estimated, n_matched,
-        false_cues`` and ``false_per_hour`` when ``duration`` is given.
+        position_error_median, position_error_p95, pitch_error_median, pitch_error_p95
+        (cents), tempo_error_median, tempo_error_p95 (relative), n_reference, n_estimated,
+        n_matched, false_cues`` and ``false_per_hour`` when ``duration`` is given.
 
     Examples
     --------
@@ -110,7 +111,7 @@ def evaluate(
     (1.0, 0.5, 0.4)
     """
     matched = match_cues(reference, estimated, min_iou=min_iou)
-    starts, ends, positions = [], [], []
+    starts, ends, positions, cents, tempos = [], [], [], [], []
     for i, j in matched:
         r, e = reference[i], estimated[j]
         starts.append(abs(e.start - r.start))
@@ -120,6 +121,8 @@ def evaluate(
         pr = r.track_start + (t - r.start) * r.tempo
         pe = e.track_start + (t - e.start) * e.tempo
         positions.append(abs(pe - pr))
+        cents.append(abs(e.pitch_cents - r.pitch_cents))
+        tempos.append(abs(e.tempo / r.tempo - 1.0))
     n_ref, n_est, n_match = len(reference), len(estimated), len(matched)
     precision = n_match / n_est if n_est else 1.0
     recall = n_match / n_ref if n_ref else 1.0
@@ -131,6 +134,8 @@ def evaluate(
         "start_error_median": _pct(starts, 50), "start_error_p95": _pct(starts, 95),
         "end_error_median": _pct(ends, 50), "end_error_p95": _pct(ends, 95),
         "position_error_median": _pct(positions, 50), "position_error_p95": _pct(positions, 95),
+        "pitch_error_median": _pct(cents, 50), "pitch_error_p95": _pct(cents, 95),
+        "tempo_error_median": _pct(tempos, 50), "tempo_error_p95": _pct(tempos, 95),
         "n_reference": float(n_ref), "n_estimated": float(n_est), "n_matched": float(n_match),
         "false_cues": float(n_est - n_match),
     }

@@ -133,6 +133,8 @@ _THIN_PITCH = 1.4
 # at a pitch within 70 cents of the track's, 11: chance fits with that many hashes are far
 # rarer (see _GRADED_EXTRA_Z), and those a semitone off are kept out (seed 0's one chance fit
 # at 11, 107 cents off). Seeds 1/2: 2/3 more cues; seed 3, not used to set it, checked it.
+_PITCH_TOL = (0.75, 0.4)  # bands around the pitch, for the pairs of each pass (_line_pitch)
+_PITCH_PAIRS = 8
 _WEIGHTED_Z = 12.5
 _WEIGHTED_GRADED = (6, 11.0, 1.4)  # (hashes at least, weighted z, |pitch| bands at most)
 
@@ -597,9 +599,14 @@ def find_cues(
     )
     dets: list[_Detection] = []
     spec_parts: list[np.ndarray] = []
+    # The episode's peaks (time, band at sub-band precision): they measure each cue's pitch.
+    peak_t: list[np.ndarray] = []
+    peak_f: list[np.ndarray] = []
     nframes = 0
     for ch in chunks:
         dets.extend(_detect_chunk(index, ch, seed_votes))
+        peak_t.append(ch.peaks.t)
+        peak_f.append(ch.peaks.f)
         if refine:
             # Episode spectrogram kept as uint8 (0.5 dB steps): 27 MB per hour.
             spec_parts.append(Spectrum.quantise(ch.spectrogram))
@@ -662,9 +669,13 @@ def find_cues(
         cands = _join_fragments(index, S, cands, max_gap / fs)
         cands = _explain_away(index, S, cands, min_significance, min_score)
     cues = []
+    qt = np.concatenate(peak_t) if peak_t else np.zeros(0, np.float32)
+    qf = np.concatenate(peak_f) if peak_f else np.zeros(0, np.float32)
     for track, lo, hi, slope, intercept, pitch, gain, score, z in cands:
         if (hi - lo) * fs < min_duration:
             continue
+        pitch = _line_pitch(index.peaks(track), qt, qf, slope=slope, intercept=intercept,
+                           pitch=pitch, lo=lo, hi=hi)
         conf = _confidence(score, (hi - lo) * fs) if math.isnan(z) else _z_confidence(z)
         cues.append(
             Cue(
@@ -681,6 +692,53 @@ def find_cues(
             )
         )
     return mark_overlaps(_drop_shadows(cues))
+
+
+def _line_pitch(ref: Peaks, qt: np.ndarray, qf: np.ndarray, *, slope: float, intercept: float,
+               pitch: float, lo: float, hi: float) -> float:
+    """Pitch offset (bands) of the episode against the track on the line ``t_ep = slope *
+    t_ref + intercept``, from their peaks over episode frames ``[lo, hi)``.
+
+    The hashes' pitch carries the index's half-band rounding of each anchor, and tonal music
+    puts its partials at the same places against that grid, so their median is off by up to
+    a quarter band (about -8 cents on untouched cues of benchmarks/cues.py). The track's own
+    peaks are stored to a quarter band and the episode's are sub-band: every episode peak
+    within 2 frames and ``_PITCH_TOL`` bands of a track peak moved by ``pitch`` is a pair,
+    and the median over the pairs, taken twice (narrower the second time), is the offset.
+    Fewer than ``_PITCH_PAIRS`` pairs keep ``pitch``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ref = Peaks(np.arange(0, 200, 10, dtype=np.float32),
+    ...             np.tile(np.float32([20.0, 30.25]), 10), np.zeros(20, np.float32))
+    >>> qt = ref.t * 1.0 + 50                         # the track 50 frames in
+    >>> qf = ref.f + np.float32(0.37)                 # 18.5 cents sharp
+    >>> round(_line_pitch(ref, qt, qf, slope=1.0, intercept=50.0, pitch=0.5, lo=0, hi=400), 2)
+    0.37
+    """
+    if qt.size == 0 or len(ref) == 0:
+        return pitch
+    order = np.argsort(qt, kind="stable")
+    qt, qf = qt[order], qf[order]
+    te = slope * ref.t.astype(np.float64) + intercept
+    sel = (te >= lo) & (te < hi)
+    te, rf = te[sel], ref.f[sel].astype(np.float64)
+    a = np.searchsorted(qt, te - 2.0)
+    b = np.searchsorted(qt, te + 2.0, "right")
+    cnt = b - a
+    if cnt.sum() == 0:
+        return pitch
+    which = np.repeat(np.arange(te.size), cnt)
+    j = np.repeat(a, cnt) + (np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt))
+    d = qf[j].astype(np.float64) - rf[which]
+    centre = pitch
+    for tol in _PITCH_TOL:
+        near = d[np.abs(d - centre) <= tol]
+        if near.size < _PITCH_PAIRS:
+            return pitch
+        centre = float(np.median(near))
+    return centre
 
 
 def _too_thin(tq: np.ndarray, pitch: float, fs: float) -> bool:
