@@ -82,6 +82,24 @@ def _atomic_write_bytes(path: Path, write) -> None:  # type: ignore[no-untyped-d
         raise
 
 
+def expand_ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every ``(i, k)`` with ``lo[i] <= k < hi[i]``, as two arrays (``i`` ascending, then
+    ``k``): the rows that runs found with ``searchsorted`` cover, and whose run each is.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> i, k = expand_ranges(np.array([3, 0, 5]), np.array([5, 0, 6]))
+    >>> i.tolist(), k.tolist()
+    ([0, 0, 2], [3, 4, 5])
+    """
+    cnt = hi - lo
+    owner = np.repeat(np.arange(cnt.size, dtype=np.int64), cnt)
+    # Row = lo[owner] + rank within the owner's run.
+    starts = np.repeat(np.cumsum(cnt) - cnt, cnt)
+    return owner, np.repeat(lo, cnt) + (np.arange(int(cnt.sum())) - starts)
+
+
 class FingerprintIndex:
     """Fingerprints of reference tracks, keyed by integer track id.
 
@@ -382,10 +400,7 @@ class FingerprintIndex:
             total = int(cnt.sum())
             if total == 0:
                 continue
-            q = np.repeat(np.arange(len(fp), dtype=np.int64), cnt)
-            # Row index = lo[q] + rank within the query's run.
-            starts = np.repeat(np.cumsum(cnt) - cnt, cnt)
-            rows = np.repeat(lo, cnt) + (np.arange(total) - starts)
+            q, rows = expand_ranges(lo, hi)
             trk = seg.track[rows]
             if self._removed_rows:
                 keep = np.isin(trk, self._live_in(seg))

@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from heartsong.cues.fingerprint import Peaks, StreamChunk, fingerprint_stream
-from heartsong.cues.index import FingerprintIndex
+from heartsong.cues.index import FingerprintIndex, expand_ranges
 from heartsong.cues.kernels import distinct_pairs, fine_cells, line_inliers, median_intercept
 from heartsong.cues.refine import (
     Presence,
@@ -671,6 +671,8 @@ def find_cues(
     cues = []
     qt = np.concatenate(peak_t) if peak_t else np.zeros(0, np.float32)
     qf = np.concatenate(peak_f) if peak_f else np.zeros(0, np.float32)
+    order = np.argsort(qt, kind="stable")  # once, for every cue's pairing below
+    qt, qf = qt[order], qf[order]
     for track, lo, hi, slope, intercept, pitch, gain, score, z in cands:
         if (hi - lo) * fs < min_duration:
             continue
@@ -697,7 +699,8 @@ def find_cues(
 def _line_pitch(ref: Peaks, qt: np.ndarray, qf: np.ndarray, *, slope: float, intercept: float,
                pitch: float, lo: float, hi: float) -> float:
     """Pitch offset (bands) of the episode against the track on the line ``t_ep = slope *
-    t_ref + intercept``, from their peaks over episode frames ``[lo, hi)``.
+    t_ref + intercept``, from their peaks over episode frames ``[lo, hi)`` (``qt``, ``qf``:
+    the episode's peaks by time).
 
     The hashes' pitch carries the index's half-band rounding of each anchor, and tonal music
     puts its partials at the same places against that grid, so their median is off by up to
@@ -719,8 +722,6 @@ def _line_pitch(ref: Peaks, qt: np.ndarray, qf: np.ndarray, *, slope: float, int
     """
     if qt.size == 0 or len(ref) == 0:
         return pitch
-    order = np.argsort(qt, kind="stable")
-    qt, qf = qt[order], qf[order]
     te = slope * ref.t.astype(np.float64) + intercept
     sel = (te >= lo) & (te < hi)
     te, rf = te[sel], ref.f[sel].astype(np.float64)
@@ -729,8 +730,7 @@ def _line_pitch(ref: Peaks, qt: np.ndarray, qf: np.ndarray, *, slope: float, int
     cnt = b - a
     if cnt.sum() == 0:
         return pitch
-    which = np.repeat(np.arange(te.size), cnt)
-    j = np.repeat(a, cnt) + (np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt))
+    which, j = expand_ranges(a, b)
     d = qf[j].astype(np.float64) - rf[which]
     centre = pitch
     for tol in _PITCH_TOL:
