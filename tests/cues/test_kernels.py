@@ -223,3 +223,37 @@ def test_median_abs_deviation_matches_numpy(n: int) -> None:
         if k % 2:
             g = (np.round(g * 2) / 2).astype(np.float32)  # 0.5 dB steps: ties
         assert kernels.median_abs_deviation(g) == float(np.median(np.abs(g - np.median(g))))
+
+
+# ------------------------------------------------------- NumPy reference: missing peaks
+def _ref_missing(te, db, level, c, w, clear, loud, reach, deficit) -> np.ndarray:
+    """The definition, peak by peak: tested when loud with 3+ clear peaks within reach;
+    missing when the level lies ``deficit`` below the track's plus their median gain."""
+    out = np.full(te.size, -1, np.int8)
+    is_clear = c > clear
+    gains = (level - db)[is_clear]
+    times = te[is_clear]
+    for i in range(te.size):
+        near = np.abs(times - te[i]) <= reach
+        if w[i] < loud or near.sum() < 3:
+            continue
+        g = np.median(gains[near])
+        out[i] = 1 if db[i] + g - level[i] > deficit else 0
+    return out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_missing_peaks_matches_the_definition(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 400))
+    te = np.sort(rng.uniform(0, 2000, n))
+    db = rng.uniform(-60, -10, n).astype(np.float32)
+    # Half the peaks there at a gain of -8 dB (+- 3), the rest at random levels.
+    level = np.where(rng.random(n) < 0.5, db - 8 + rng.normal(0, 3, n),
+                     rng.uniform(-90, -10, n)).astype(np.float32)
+    c = rng.uniform(-5, 20, n).astype(np.float32)
+    w = rng.uniform(0, 1, n)
+    got = kernels.missing_peaks(te, db, level, c, w, 6.0, 0.75, 64.0, 10.0)
+    ref = _ref_missing(te, db, level, c, w, 6.0, 0.75, 64.0, 10.0)
+    np.testing.assert_array_equal(got, ref)
+    assert n < 50 or ((got == 1).any() and (got == 0).any())

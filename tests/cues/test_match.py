@@ -471,3 +471,47 @@ def test_three_hash_proposals_need_a_span_and_the_tracks_pitch():
     assert _too_thin(np.array([0.0, 10.0, 20.0]), 0.0, fs)  # 0.16 s
     # Four hashes or more are always looked at.
     assert not _too_thin(np.array([0.0, 1.0, 2.0, 3.0]), 2.0, fs)
+
+
+def _melody_free(tid: int, *, noise: float) -> np.ndarray:
+    """Seconds 10-30 of track ``tid`` of the conftest library without its melody (the same
+    piece's other parts, as an instrumental mix), at 5 s in a 30 s episode with dialogue."""
+    y = synth.music(40 + tid - 100, duration=45.0, sr=SR, melody=False)
+    return mix(30.0, [(5.0, y[SR * 10 : SR * 30], -6.0, 0.0, 0.0)], noise=_speech(30.0, noise))
+
+
+@pytest.mark.parametrize("tid", [101, 103])
+def test_absence_tells_the_track_from_music_without_its_melody(index, tracks, tid):
+    # Sound only adds: where the track plays, its loud peaks are all there (few "missing"),
+    # whatever talks over it. Music sharing all but its melody lacks the melody's peaks.
+    from heartsong.cues.fingerprint import spectrogram
+    from heartsong.cues.match import _ABSENT_Z
+    from heartsong.cues.refine import Spectrum, absence
+
+    fs = index.config.frame_seconds
+    whole = mix(30.0, [(5.0, tracks[tid][SR * 10 : SR * 30], -6.0, 0.0, 0.0)],
+                noise=_speech(30.0, 0.02))
+    zs = []
+    for ep in (whole, _melody_free(tid, noise=0.02)):
+        S = Spectrum.from_db(spectrogram(resample(ep, sr=SR, target=index.config.sr),
+                                         config=index.config), smooth=index.config.time_smooth)
+        z, _missing, tested = absence(S, index.peaks(tid), line=(1.0, (5.0 - 10.0) / fs, 0.0),
+                                     lo=5.0 / fs, hi=25.0 / fs)
+        assert tested > 50
+        zs.append(z)
+    assert zs[0] < 0.0 < _ABSENT_Z < zs[1], zs
+
+
+def test_music_without_the_tracks_melody_needs_many_hashes(index, monkeypatch):
+    # A mix without the melody whose accompaniment matches hash for hash (the film's
+    # instrumental mix of a vocal track) is the track's cue; with as few hashes as chance
+    # fits of same-key music gather, the missing melody rejects it.
+    import heartsong.cues.match as M
+
+    ep = _melody_free(101, noise=0.02)
+    found = find_cues(index, ep, sr=SR)
+    assert [c.track_id for c in found] == [101]
+    assert found[0].score >= M._ABSENT_SCORE * 12
+    monkeypatch.setattr(M, "_ABSENT_SCORE", 100)
+    assert find_cues(index, ep, sr=SR) == []
+

@@ -21,7 +21,7 @@ import numba
 import numpy as np
 
 __all__ = ["contrast", "distinct_pairs", "evidence", "fine_cells", "line_inliers",
-           "median_abs_deviation", "median_intercept", "peak_weights", "warm"]
+           "median_abs_deviation", "median_intercept", "missing_peaks", "peak_weights", "warm"]
 
 _F32 = np.float32
 # Slack of the quick "no line here" test: it reads unlifted offsets while the count reads
@@ -502,6 +502,46 @@ def median_intercept(tq: np.ndarray, tr: np.ndarray, slope: float) -> float:
     return _median64(x)
 
 
+@numba.njit(cache=True, nogil=True)
+def missing_peaks(te: np.ndarray, db: np.ndarray, level: np.ndarray, c: np.ndarray,
+                  w: np.ndarray, clear: float, loud: float, reach: float,
+                  deficit: float) -> np.ndarray:
+    """Per peak of :func:`evidence` (``te`` ascending): -1 untested, 0 there, 1 missing (see
+    :func:`heartsong.cues.refine.absence`).
+
+    A peak is tested when its weight (:func:`peak_weights`) is at least ``loud`` and at
+    least 3 clear peaks (contrast over ``clear`` dB) lie within ``reach`` frames of it; it
+    is missing when the episode's level there lies more than ``deficit`` dB below its level
+    in the track plus the median gain (episode level minus track level) of those clear peaks.
+    """
+    n = te.size
+    ct = np.empty(n, np.float64)
+    cg = np.empty(n, np.float32)
+    m = 0
+    for i in range(n):
+        if c[i] > clear:
+            ct[m] = te[i]
+            cg[m] = level[i] - db[i]
+            m += 1
+    buf = np.empty(m, np.float32)
+    out = np.full(n, -1, np.int8)
+    a = 0
+    b = 0
+    for i in range(n):
+        while a < m and ct[a] < te[i] - reach:
+            a += 1
+        while b < m and ct[b] <= te[i] + reach:
+            b += 1
+        if w[i] < loud or b - a < 3:
+            continue
+        k = b - a
+        for j in range(k):
+            buf[j] = cg[a + j]
+        gain = _median32(buf[:k])
+        out[i] = 1 if float(db[i]) + float(gain) - float(level[i]) > deficit else 0
+    return out
+
+
 def warm() -> None:
     """Compile (or load from the on-disk cache) every kernel for the types the matcher uses.
 
@@ -520,3 +560,5 @@ def warm() -> None:
     distinct_pairs(f32, f32)
     line_inliers(f32, f32, f32, 1.0, 0.0)
     median_intercept(f32, f32, 1.0)
+    missing_peaks(np.zeros(8, np.float64), f32, f32, f32, np.zeros(8, np.float64), 6.0, 0.75,
+                  128.0, 10.0)

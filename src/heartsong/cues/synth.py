@@ -51,8 +51,11 @@ def _tone(
     out[start:end] += amp * env * sig
 
 
-def music(seed: int, *, duration: float, sr: int = 22050) -> np.ndarray:
+def music(seed: int, *, duration: float, sr: int = 22050, melody: bool = True) -> np.ndarray:
     """A seeded piece: melody, bass, chords and drums, peak normalised to 0.9.
+
+    With ``melody=False`` the same piece without its melody (the same draws are made, so the
+    rest is identical up to the normalisation): an instrumental mix of a song.
 
     Examples
     --------
@@ -80,7 +83,7 @@ def music(seed: int, *, duration: float, sr: int = 22050) -> np.ndarray:
         degree = int(np.clip(degree + rng.integers(-2, 3), 0, 2 * len(scale) - 1))
         octave, step = divmod(degree, len(scale))
         midi = root + 12 + 12 * octave + scale[step]
-        if rng.random() > 0.1:
+        if rng.random() > 0.1 and melody:
             _tone(out, int(t * sr), int(length * sr), hz(midi), 0.30, sr, timbre, 0.01, 0.6)
         t += length
     # Chords every bar (4 beats) and a bass note on each beat.
