@@ -136,6 +136,16 @@ _THIN_PITCH = 1.4
 # at 11, 107 cents off). Seeds 1/2: 2/3 more cues; seed 3, not used to set it, checked it.
 _PITCH_TOL = (0.75, 0.4)  # bands around the pitch, for the pairs of each pass (_line_pitch)
 _PITCH_PAIRS = 8
+# _line_refit: pairs within 1 s of the hashes' line; slopes searched in steps of 0.2 %
+# (a slope lining up 1.2 times the pairs of the hashes' in a 3-frame band replaces theirs),
+# then 0.05 % around it; least squares on the pairs within 3, 2, then 1.5 frames of the fit
+# before; 12 pairs at least. A finer search in a 1.5-frame band gave the same errors.
+_REFIT_REACH = 64.0
+_REFIT_STEPS = (0.002, 0.0005)
+_REFIT_BAND = 3.0
+_REFIT_GAIN = 1.2
+_REFIT_KEEP = (3.0, 2.0, 1.5)
+_REFIT_PAIRS = 12
 _WEIGHTED_Z = 12.5
 _WEIGHTED_GRADED = (6, 11.0, 1.4)  # (hashes at least, weighted z, |pitch| bands at most)
 # A cue whose loud peaks are missing from the episode (refine.absence: z-score of their
@@ -690,6 +700,8 @@ def find_cues(
             continue
         pitch = _line_pitch(index.peaks(track), qt, qf, slope=slope, intercept=intercept,
                            pitch=pitch, lo=lo, hi=hi)
+        slope, intercept = _line_refit(index.peaks(track), qt, qf, slope=slope,
+                                       intercept=intercept, pitch=pitch, lo=lo, hi=hi)
         conf = _confidence(score, (hi - lo) * fs) if math.isnan(z) else _z_confidence(z)
         cues.append(
             Cue(
@@ -751,6 +763,82 @@ def _line_pitch(ref: Peaks, qt: np.ndarray, qf: np.ndarray, *, slope: float, int
             return pitch
         centre = float(np.median(near))
     return centre
+
+
+def _line_refit(ref: Peaks, qt: np.ndarray, qf: np.ndarray, *, slope: float, intercept: float,
+                pitch: float, lo: float, hi: float) -> tuple[float, float]:
+    """The line ``t_ep = slope * t_ref + intercept`` refitted on peak pairs over episode
+    frames ``[lo, hi)``, for the tempo and position a cue reports.
+
+    The line comes from the hashes, fitted on their anchors at whole frames; on a short cue a
+    few hashes leave its slope uncertain by percents, and on a phase-vocoder stretch, whose
+    smeared onsets move the anchors, even a long cue's line can be 3 % off (benchmarks/
+    cues.py). The peaks are many more and at sub-frame times: every episode peak within
+    ``_REFIT_REACH`` frames and ``_PITCH_TOL[1]`` bands of a track peak (moved by
+    ``pitch``) is a pair. The slope that lines up the most pairs within a frame and a half
+    (searched over ``_STRETCH``'s range, coarse then fine) replaces the hashes' when it
+    lines up ``_REFIT_GAIN`` times as many as theirs; then a straight line fitted by least
+    squares on the pairs within ``_REFIT_KEEP`` frames of the fit before (three rounds,
+    narrowing) is the line. With fewer than ``_REFIT_PAIRS`` pairs the line stays.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> ref = Peaks(np.sort(rng.uniform(0, 300, 120)).astype(np.float32),
+    ...             rng.uniform(10, 60, 120).astype(np.float32), np.zeros(120, np.float32))
+    >>> qt = (ref.t * 1.04 + 40).astype(np.float32)      # 4 % slower, 40 frames in
+    >>> slope, icpt = _line_refit(ref, qt, ref.f, slope=1.0, intercept=45.0, pitch=0.0,
+    ...                           lo=0, hi=400)
+    >>> round(slope, 3), round(icpt, 1)
+    (1.04, 40.0)
+    """
+    if qt.size == 0 or len(ref) == 0:
+        return slope, intercept
+    tr = ref.t.astype(np.float64)
+    te = slope * tr + intercept
+    sel = (te >= lo) & (te < hi)
+    te, tr, rf = te[sel], tr[sel], ref.f[sel].astype(np.float64) + pitch
+    a = np.searchsorted(qt, te - _REFIT_REACH)
+    b = np.searchsorted(qt, te + _REFIT_REACH, "right")
+    if (b - a).sum() < _REFIT_PAIRS:
+        return slope, intercept
+    which, j = expand_ranges(a, b)
+    ok = np.abs(qf[j].astype(np.float64) - rf[which]) <= _PITCH_TOL[1]
+    x = tr[which[ok]]
+    y = qt[j[ok]].astype(np.float64)
+    if x.size < _REFIT_PAIRS:
+        return slope, intercept
+    # Pivot at the pairs' middle: the slopes tried then move the line's ends, not its centre.
+    xm = float(np.median(x))
+    s, c, n0 = _best_slope(x - xm, y, np.array([slope]))
+    coarse, fine = _REFIT_STEPS
+    found = _best_slope(x - xm, y, np.arange(_STRETCH[0], _STRETCH[-1] + coarse / 2, coarse))
+    if found[2] >= _REFIT_GAIN * n0:
+        s = found[0]
+    # Then finer, within a coarse step of it.
+    n_fine = int(round(coarse / fine))
+    s, c, _n = _best_slope(x - xm, y, s + fine * np.arange(-n_fine, n_fine + 1))
+    for keep in _REFIT_KEEP:
+        near = np.abs(y - (s * (x - xm) + c)) <= keep
+        if int(near.sum()) < _REFIT_PAIRS or np.ptp(x[near]) <= 0.0:
+            return slope, intercept
+        s, c = (float(v) for v in np.polyfit(x[near] - xm, y[near], 1))
+    return s, c - s * xm
+
+
+def _best_slope(x: np.ndarray, y: np.ndarray, slopes: np.ndarray) -> tuple[float, float, int]:
+    """Of ``slopes``, the one whose line ``y = s * x + c`` (best ``c``) has the most points
+    in a band ``_REFIT_BAND`` frames wide: ``(s, c, count)``."""
+    r = np.sort(y[None, :] - slopes[:, None] * x[None, :], axis=1)
+    # Points within the band starting at each point, row by row.
+    counts = (np.stack([np.searchsorted(row, row + _REFIT_BAND, "right") for row in r])
+              - np.arange(x.size))
+    k = np.argmax(counts, axis=1)
+    best = int(np.argmax(counts[np.arange(slopes.size), k]))
+    i = int(k[best])
+    n = int(counts[best, i])
+    return float(slopes[best]), float(np.median(r[best, i : i + n])), n
 
 
 def _too_thin(tq: np.ndarray, pitch: float, fs: float) -> bool:
