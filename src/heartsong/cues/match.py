@@ -811,11 +811,10 @@ def _line_refit(ref: Peaks, qt: np.ndarray, qf: np.ndarray, *, slope: float, int
         return slope, intercept
     # Pivot at the pairs' middle: the slopes tried then move the line's ends, not its centre.
     xm = float(np.median(x))
-    s, c, n0 = _best_slope(x - xm, y, np.array([slope]))
+    n0 = _best_slope(x - xm, y, np.array([slope]))[2]
     coarse, fine = _REFIT_STEPS
     found = _best_slope(x - xm, y, np.arange(_STRETCH[0], _STRETCH[-1] + coarse / 2, coarse))
-    if found[2] >= _REFIT_GAIN * n0:
-        s = found[0]
+    s = found[0] if found[2] >= _REFIT_GAIN * n0 else slope
     # Then finer, within a coarse step of it.
     n_fine = int(round(coarse / fine))
     s, c, _n = _best_slope(x - xm, y, s + fine * np.arange(-n_fine, n_fine + 1))
