@@ -553,3 +553,29 @@ def test_a_line_percents_off_is_refitted_on_the_peaks(index, tracks, kind):
     assert s == pytest.approx(true_slope, rel=0.004)
     for t_ref in (5.0 / fs, 29.0 / fs):  # both ends of the cue, within 3 frames (48 ms)
         assert s * t_ref + c == pytest.approx(true_slope * t_ref + true_icpt, abs=3.0)
+
+
+def test_a_weaker_candidate_that_the_stronger_line_explains_is_absorbed(index, tracks):
+    # Track 101 plays from 4 s to 34 s on one line. A weaker candidate of the same track on
+    # another line over 26-33 s (the track's harmony elsewhere) is the cue's continuation
+    # when the cue's own line fits those seconds better; a real jump in the track is not.
+    from heartsong.cues.fingerprint import spectrogram
+    from heartsong.cues.match import _absorb_continuations
+    from heartsong.cues.refine import Spectrum
+
+    cfg = index.config
+    fs = cfg.frame_seconds
+    y = tracks[101]
+    on = y[SR * 10 : SR * 40]  # the track from 10 s, played on
+    jump = np.concatenate([y[SR * 10 : SR * 32], y[SR * 2 : SR * 10]])  # back to 2 s at 26 s
+    strong = (101, 4.0 / fs, 25.0 / fs, 1.0, (4.0 - 10.0) / fs, 0.0, -3.0, 60, 20.0)
+    weak = (101, 26.0 / fs, 33.0 / fs, 1.0, (26.0 - 2.0) / fs, 0.0, -3.0, 8, 8.0)
+    kept = {}
+    for name, music in (("on", on), ("jump", jump)):
+        ep = mix(40.0, [(4.0, music, -3.0, 0, 0)], noise=_speech(40.0, 0.02))
+        S = Spectrum.from_db(spectrogram(resample(ep, sr=SR, target=cfg.sr), config=cfg),
+                             smooth=cfg.time_smooth)
+        kept[name] = _absorb_continuations(index, S, [strong, weak], 20.0 / fs)
+    ((track, lo, hi, *_),) = kept["on"]
+    assert track == 101 and lo * fs == pytest.approx(4.0) and hi * fs == pytest.approx(33.0)
+    assert kept["jump"] == [strong, weak]

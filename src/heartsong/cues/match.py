@@ -158,6 +158,7 @@ _WEIGHTED_GRADED = (6, 11.0, 1.4)  # (hashes at least, weighted z, |pitch| bands
 # accompaniment matches hash for hash, as a film's instrumental mix of a vocal track.
 _ABSENT_Z = 4.5
 _ABSENT_SCORE = 3
+_ABSORB_REACH = 2.0  # see _absorb_continuations
 
 
 @dataclass(frozen=True)
@@ -689,6 +690,7 @@ def find_cues(
     if refine and S is not None:
         cands = _join_fragments(index, S, cands, max_gap / fs)
         cands = _explain_away(index, S, cands, min_significance, min_score)
+        cands = _absorb_continuations(index, S, cands, max_gap / fs)
         cands = [c for c in cands if not _absent(index, S, c, min_score)]
     cues = []
     qt = np.concatenate(peak_t) if peak_t else np.zeros(0, np.float32)
@@ -1025,6 +1027,56 @@ def _explain_away(index: FingerprintIndex, S: Spectrum, cands: list[tuple],  # t
                 continue
         kept.append(c)
     return kept
+
+
+def _absorb_continuations(index: FingerprintIndex, S: Spectrum,
+                          cands: list[tuple],  # type: ignore[type-arg]
+                          max_gap_frames: float) -> list[tuple]:  # type: ignore[type-arg]
+    """Drop a candidate that a stronger one of the same track, on another line, explains
+    better over its own seconds; join the two when they lie within ``max_gap_frames``.
+
+    Where a cue's extension stops short (music not in the library cross-fades in, loud
+    dialogue), the rest of the cue can come back as a weaker candidate on another line:
+    the track's harmony at another place fits the music about as well as chance allows.
+    The stronger cue's line, carried over those seconds, fits far better: the track plays
+    on there. Within ``_ABSORB_REACH`` times ``max_gap_frames`` of it, such a candidate is
+    its shadow; within ``max_gap_frames``, the seconds between belong to the cue, as
+    fragments on one line are joined (:func:`_union_same_line`).
+    """
+    ref_of = index.peaks
+    order = sorted(range(len(cands)), key=lambda k: -(cands[k][8] if not math.isnan(cands[k][8])
+                                                         else -math.inf))
+    out = [list(c) for c in cands]
+    gone: set[int] = set()
+    for w in reversed(order):  # weakest first
+        track, lo, hi, slope, intercept, pitch = out[w][:6]
+        own = None
+        for k in order:
+            if k == w or k in gone or out[k][0] != track:
+                continue
+            st = out[k]
+            if not (st[8] > out[w][8]):
+                break  # the rest are no stronger
+            gap = max(lo - st[2], st[1] - hi)
+            if gap > _ABSORB_REACH * max_gap_frames or min(hi, st[2]) - max(lo, st[1]) > 0:
+                continue
+            if gap <= max_gap_frames and abs(
+                    (0.5 * (lo + hi) - st[4]) / st[3] - (0.5 * (lo + hi) - intercept) / slope
+            ) * index.config.frame_seconds <= _JOIN_MISMATCH:
+                continue  # about the same line, close: the joining steps decide
+            if own is None:
+                own = significance(presence(S, 0, ref_of(track), slope=slope, intercept=intercept,
+                                            pitch=pitch, lo=int(lo), hi=int(math.ceil(hi)),
+                                            gain=False), lo, hi, weighted=True)[1]
+            theirs = significance(presence(S, 0, ref_of(track), slope=st[3], intercept=st[4],
+                                           pitch=st[5], lo=int(lo), hi=int(math.ceil(hi)),
+                                           gain=False), lo, hi, weighted=True)[1]
+            if theirs > own:
+                gone.add(w)
+                if gap <= max_gap_frames:
+                    st[1], st[2] = min(st[1], lo), max(st[2], hi)
+                break
+    return [tuple(c) for k, c in enumerate(out) if k not in gone]
 
 
 def _absent(index: FingerprintIndex, S: Spectrum, cand: tuple,  # type: ignore[type-arg]
