@@ -722,6 +722,32 @@ def find_cues(
     return mark_overlaps(_drop_shadows(cues))
 
 
+def _peak_pairs(ref: Peaks, qt: np.ndarray, qf: np.ndarray, *, slope: float,
+                intercept: float, lo: float, hi: float,
+                reach: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair of a track peak mapped by ``t_ep = slope * t_ref + intercept`` into
+    episode frames ``[lo, hi)`` and an episode peak (``qt``, ``qf``: by time) within
+    ``reach`` frames of it: the track peak's time, the episode peak's time (frames) and the
+    episode peak's band minus the track peak's.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ref = Peaks(np.float32([0, 10]), np.float32([5, 9]), np.zeros(2, np.float32))
+    >>> x, y, d = _peak_pairs(ref, np.float32([21, 31, 60]), np.float32([5.5, 9, 1]),
+    ...                       slope=1.0, intercept=20.0, lo=0, hi=100, reach=2.0)
+    >>> x.tolist(), y.tolist(), d.tolist()
+    ([0.0, 10.0], [21.0, 31.0], [0.5, 0.0])
+    """
+    tr = ref.t.astype(np.float64)
+    te = slope * tr + intercept
+    sel = (te >= lo) & (te < hi)
+    te, tr, rf = te[sel], tr[sel], ref.f[sel].astype(np.float64)
+    which, j = expand_ranges(np.searchsorted(qt, te - reach),
+                             np.searchsorted(qt, te + reach, "right"))
+    return tr[which], qt[j].astype(np.float64), qf[j].astype(np.float64) - rf[which]
+
+
 def _line_pitch(ref: Peaks, qt: np.ndarray, qf: np.ndarray, *, slope: float, intercept: float,
                pitch: float, lo: float, hi: float) -> float:
     """Pitch offset (bands) of the episode against the track on the line ``t_ep = slope *
@@ -748,16 +774,10 @@ def _line_pitch(ref: Peaks, qt: np.ndarray, qf: np.ndarray, *, slope: float, int
     """
     if qt.size == 0 or len(ref) == 0:
         return pitch
-    te = slope * ref.t.astype(np.float64) + intercept
-    sel = (te >= lo) & (te < hi)
-    te, rf = te[sel], ref.f[sel].astype(np.float64)
-    a = np.searchsorted(qt, te - 2.0)
-    b = np.searchsorted(qt, te + 2.0, "right")
-    cnt = b - a
-    if cnt.sum() == 0:
+    _x, _y, d = _peak_pairs(ref, qt, qf, slope=slope, intercept=intercept, lo=lo, hi=hi,
+                            reach=2.0)
+    if d.size == 0:
         return pitch
-    which, j = expand_ranges(a, b)
-    d = qf[j].astype(np.float64) - rf[which]
     centre = pitch
     for tol in _PITCH_TOL:
         near = d[np.abs(d - centre) <= tol]
@@ -797,18 +817,10 @@ def _line_refit(ref: Peaks, qt: np.ndarray, qf: np.ndarray, *, slope: float, int
     """
     if qt.size == 0 or len(ref) == 0:
         return slope, intercept
-    tr = ref.t.astype(np.float64)
-    te = slope * tr + intercept
-    sel = (te >= lo) & (te < hi)
-    te, tr, rf = te[sel], tr[sel], ref.f[sel].astype(np.float64) + pitch
-    a = np.searchsorted(qt, te - _REFIT_REACH)
-    b = np.searchsorted(qt, te + _REFIT_REACH, "right")
-    if (b - a).sum() < _REFIT_PAIRS:
-        return slope, intercept
-    which, j = expand_ranges(a, b)
-    ok = np.abs(qf[j].astype(np.float64) - rf[which]) <= _PITCH_TOL[1]
-    x = tr[which[ok]]
-    y = qt[j[ok]].astype(np.float64)
+    x, y, d = _peak_pairs(ref, qt, qf, slope=slope, intercept=intercept, lo=lo, hi=hi,
+                          reach=_REFIT_REACH)
+    ok = np.abs(d - pitch) <= _PITCH_TOL[1]
+    x, y = x[ok], y[ok]
     if x.size < _REFIT_PAIRS:
         return slope, intercept
     # Pivot at the pairs' middle: the slopes tried then move the line's ends, not its centre.
@@ -1065,18 +1077,21 @@ def _absorb_continuations(index: FingerprintIndex, S: Spectrum,
             ) * index.config.frame_seconds <= _JOIN_MISMATCH:
                 continue  # about the same line, close: the joining steps decide
             if own is None:
-                own = significance(presence(S, 0, ref_of(track), slope=slope, intercept=intercept,
-                                            pitch=pitch, lo=int(lo), hi=int(math.ceil(hi)),
-                                            gain=False), lo, hi, weighted=True)[1]
-            theirs = significance(presence(S, 0, ref_of(track), slope=st[3], intercept=st[4],
-                                           pitch=st[5], lo=int(lo), hi=int(math.ceil(hi)),
-                                           gain=False), lo, hi, weighted=True)[1]
-            if theirs > own:
+                own = _weighted_z(S, ref_of(track), (slope, intercept, pitch), lo, hi)
+            if _weighted_z(S, ref_of(track), tuple(st[3:6]), lo, hi) > own:
                 gone.add(w)
                 if gap <= max_gap_frames:
                     st[1], st[2] = min(st[1], lo), max(st[2], hi)
                 break
     return [tuple(c) for k, c in enumerate(out) if k not in gone]
+
+
+def _weighted_z(S: Spectrum, ref: Peaks, line: tuple[float, float, float], lo: float,
+                hi: float) -> float:
+    """Weighted z-score of ``ref`` on ``line`` (slope, intercept, pitch) over ``[lo, hi)``."""
+    pres = presence(S, 0, ref, slope=line[0], intercept=line[1], pitch=line[2], lo=int(lo),
+                    hi=int(math.ceil(hi)), gain=False)
+    return significance(pres, lo, hi, weighted=True)[1]
 
 
 def _absent(index: FingerprintIndex, S: Spectrum, cand: tuple,  # type: ignore[type-arg]

@@ -47,9 +47,9 @@ _VAR_MIN = 16.0
 # absence(): a loud peak (weight >= _LOUD_W) is missing when the episode's level lies
 # _MISSING_DB below the track's there plus the gain of the clear peaks (contrast over
 # _CLEAR_DB) within _GAIN_REACH frames (1 s: fades move the gain). True cues miss few:
-# benchmarks/cues.py seeds 0-3, 4,365 cues found, median share 0.004-0.026 per SNR, p99
-# 0.10-0.22 (music that only shares a track's harmony: 0.2-0.45); _MISSING_RATE is the
-# rate the z-score is measured against.
+# benchmarks/cues.py seeds 0-3, 4,365 cues found, median share 0.003-0.015 per SNR, p99
+# 0.12-0.21 (the six false cues, fits of music that only shares a track's harmony:
+# 0.14-0.45); _MISSING_RATE is the rate the z-score is measured against.
 _LOUD_W = 0.75
 _CLEAR_DB = 6.0
 _GAIN_REACH = 64.0
