@@ -94,3 +94,44 @@ def test_bad_arguments(tmp_path):
         idx.add(1, np.zeros(0), sr=SR)
     with pytest.raises(ParameterError, match="track_id"):
         idx.remove(42)
+
+
+def test_peak_phases_stored_measured_and_kept_by_compact(tmp_path):
+    from heartsong.cues.coherence import peak_phases
+    from heartsong.cues.fingerprint import resample
+
+    a, b = (synth.music(s, duration=12, sr=16000) for s in (4, 5))
+    idx = FingerprintIndex(tmp_path)
+    idx.add(1, a, sr=16000)
+    idx.add(2, b, sr=16000)
+    idx.save()
+    idx = FingerprintIndex(tmp_path)
+    ph = idx.phases(1)
+    assert ph.shape == (len(idx.peaks(1)),)
+    assert np.isfinite(ph).mean() > 0.9  # only peaks within half a window of an end lack one
+    # What was stored is the phase measured where the stored (quantised) peaks lie.
+    cfg = idx.config
+    want = peak_phases(resample(a, sr=16000, target=cfg.sr), idx.peaks(1), config=cfg)
+    ok = np.isfinite(want)
+    np.testing.assert_array_equal(np.isfinite(ph), ok)
+    err = np.angle(np.exp(1j * (ph[ok] - want[ok])))
+    # 1/256 turn steps; a half turn is stored one step off (-128 marks unknown).
+    assert np.abs(err).max() <= 3 * np.pi / 256 + 1e-6
+    idx.remove(2)
+    idx.compact()
+    np.testing.assert_array_equal(FingerprintIndex(tmp_path).phases(1), ph)
+    with pytest.raises(ParameterError, match="track_id"):
+        idx.phases(2)
+
+
+def test_segment_without_phases_reads_as_unknown(tmp_path):
+    idx = FingerprintIndex(tmp_path)
+    idx.add(1, synth.music(6, duration=8, sr=SR), sr=SR)
+    idx.save()
+    seg = next(tmp_path.glob("seg-*.npz"))
+    with np.load(seg) as z:  # a segment as written before phases were stored
+        arrays = {k: z[k] for k in z.files if k != "peak_phase"}
+    np.savez_compressed(seg, **arrays)
+    old = FingerprintIndex(tmp_path)
+    assert len(old.peaks(1)) > 0
+    assert np.isnan(old.phases(1)).all()

@@ -90,6 +90,23 @@ def test_index_of_older_fingerprint_settings_is_rebuilt(world: tuple[Library, Pa
     assert open_index(lib).config == FingerprintConfig()
 
 
+def test_index_entries_without_phases_are_fingerprinted_again(
+    world: tuple[Library, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import heartsong.cues.library as cues_library
+
+    lib, _ = world
+    # As an earlier heartsong left it: same settings, entries without peak phases.
+    monkeypatch.setattr(cues_library, "_ENTRY_VERSION", 1)
+    build_index(lib)
+    monkeypatch.undo()
+    again = build_index(lib)
+    assert (again.added, again.unchanged) == (4, 0)
+    index = open_index(lib)
+    assert all(np.isfinite(index.phases(t)).any() for t in index.track_ids)
+    assert build_index(lib).unchanged == 4
+
+
 def _clip(tmp: Path, y: np.ndarray) -> Path:
     return write(tmp / "clip.m4a", y, sr=SR, bit_rate=64_000)
 

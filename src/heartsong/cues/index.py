@@ -7,7 +7,8 @@ Layout of the index directory::
 
 A segment holds the triplet hashes of its tracks sorted by hash (so a lookup is
 a binary search), delta-coded and zlib-compressed, plus each track's spectral
-peaks (time, band, level) used to refine cue boundaries and estimate gain.
+peaks (time, band, level, phase) used to refine cue boundaries, estimate gain and
+test phase coherence (:mod:`heartsong.cues.coherence`).
 Nothing is pickled: segments are plain ``.npz`` arrays loaded with
 ``allow_pickle=False`` and the manifest is JSON.
 
@@ -29,7 +30,14 @@ from pathlib import Path
 
 import numpy as np
 
-from heartsong.cues.fingerprint import FingerprintConfig, Fingerprints, Peaks, fingerprint
+from heartsong.cues.coherence import peak_phases
+from heartsong.cues.fingerprint import (
+    FingerprintConfig,
+    Fingerprints,
+    Peaks,
+    fingerprint,
+    resample,
+)
 from heartsong.errors import HeartsongError, ParameterError
 
 __all__ = ["FORMAT", "FingerprintIndex", "Hits", "IndexError_"]
@@ -67,6 +75,24 @@ class _Segment:
     peak_t: np.ndarray  # float32 frames
     peak_f: np.ndarray  # float32 bands
     peak_db: np.ndarray  # float32
+    peak_phase: np.ndarray  # float32 radians, NaN where unknown (segments written before it)
+
+
+# Phases are stored in 1/256 turns (int8); -128 (half a turn) stands for unknown, so a
+# true half turn is stored as 127/256 (0.025 rad off, far below what the test resolves).
+_PHASE_UNKNOWN = -128
+
+
+def _encode_phase(phase: np.ndarray) -> np.ndarray:
+    q = np.rint(np.nan_to_num(phase, nan=0.0) / (2 * np.pi) * 256).astype(np.int64)
+    q = ((q + 128) % 256) - 128
+    q = np.where(q == _PHASE_UNKNOWN, 127, q)
+    return np.where(np.isfinite(phase), q, _PHASE_UNKNOWN).astype(np.int8)
+
+
+def _decode_phase(q: np.ndarray) -> np.ndarray:
+    ph = q.astype(np.float32) * np.float32(2 * np.pi / 256)
+    return np.where(q == _PHASE_UNKNOWN, np.float32(np.nan), ph).astype(np.float32)
 
 
 def _atomic_write_bytes(path: Path, write) -> None:  # type: ignore[no-untyped-def]
@@ -126,7 +152,7 @@ class FingerprintIndex:
         self.directory = Path(directory)
         self._segments: list[_Segment] = []
         self._tracks: dict[int, dict[str, object]] = {}
-        self._pending: dict[int, tuple[Fingerprints, Peaks, float]] = {}
+        self._pending: dict[int, tuple[Fingerprints, Peaks, float, np.ndarray]] = {}
         self._removed_rows = 0
         self._next_segment = 1
         manifest = self.directory / _MANIFEST
@@ -187,6 +213,8 @@ class FingerprintIndex:
                     peak_t=np.cumsum(z["peak_time"].astype(np.int64)).astype(np.float32) / 4.0,
                     peak_f=z["peak_band"].astype(np.float32) / 4.0,
                     peak_db=z["peak_db"].astype(np.float32) / 2.0,
+                    peak_phase=_decode_phase(z["peak_phase"]) if "peak_phase" in z.files
+                    else np.full(z["peak_db"].size, np.nan, np.float32),
                 )
         except (OSError, KeyError, ValueError) as exc:
             raise IndexError_(f"{path}: unreadable index segment ({exc})") from exc
@@ -227,10 +255,13 @@ class FingerprintIndex:
         if y.ndim != 1 or y.size == 0:
             raise ParameterError("samples", f"must be non-empty mono audio, got shape {y.shape}")
         fp, pk = fingerprint(y, sr=sr, role="reference", config=self.config)
+        # The phases are measured where the stored (quantised) peaks say they are.
+        pk = Peaks(np.rint(pk.t * 4) / np.float32(4), np.rint(pk.f * 4) / np.float32(4), pk.db)
+        ph = peak_phases(resample(y, sr=int(sr), target=self.config.sr), pk, config=self.config)
         tid = int(track_id)
         if tid in self._tracks:
             self.remove(tid)
-        self._pending[tid] = (fp, pk, y.size / sr)
+        self._pending[tid] = (fp, pk, y.size / sr, ph)
 
     def add_many(self, items: Iterable[tuple[int, np.ndarray]], *, sr: int) -> None:
         """:meth:`add` each ``(track_id, samples)`` pair."""
@@ -263,13 +294,13 @@ class FingerprintIndex:
             items = sorted(self._pending.items())
             seg = self._build_segment(
                 f"seg-{self._next_segment:06d}.npz",
-                [(tid, fp.hash, np.rint(fp.t), fp.f) for tid, (fp, _, _) in items],
-                [(tid, pk.t, pk.f, pk.db) for tid, (_, pk, _) in items],
+                [(tid, fp.hash, np.rint(fp.t), fp.f) for tid, (fp, _, _, _) in items],
+                [(tid, pk.t, pk.f, pk.db, ph) for tid, (_, pk, _, ph) in items],
             )
             self._next_segment += 1
             self._write_segment(seg)
             self._segments.append(seg)
-            for tid, (fp, pk, dur) in items:
+            for tid, (fp, pk, dur, _) in items:
                 self._tracks[tid] = {
                     "segment": seg.name, "rows": len(fp), "peaks": len(pk), "duration": dur,
                 }
@@ -289,7 +320,8 @@ class FingerprintIndex:
             for i, tid in enumerate(seg.peak_tracks):
                 if tid in live:
                     a, b = seg.peak_offsets[i], seg.peak_offsets[i + 1]
-                    peaks.append((int(tid), seg.peak_t[a:b], seg.peak_f[a:b], seg.peak_db[a:b]))
+                    peaks.append((int(tid), seg.peak_t[a:b], seg.peak_f[a:b], seg.peak_db[a:b],
+                                  seg.peak_phase[a:b]))
         seg = self._build_segment(f"seg-{self._next_segment:06d}.npz", rows, sorted(peaks))
         self._next_segment += 1
         self._write_segment(seg)
@@ -333,6 +365,8 @@ class FingerprintIndex:
             if peaks else np.zeros(0, np.float32),
             peak_db=np.concatenate([p[3] for p in peaks]).astype(np.float32)
             if peaks else np.zeros(0, np.float32),
+            peak_phase=np.concatenate([p[4] for p in peaks]).astype(np.float32)
+            if peaks else np.zeros(0, np.float32),
         )
 
     def _write_segment(self, seg: _Segment) -> None:
@@ -349,6 +383,7 @@ class FingerprintIndex:
             .astype(np.int32),
             "peak_band": np.clip(np.rint(seg.peak_f * 4), 0, 65535).astype(np.uint16),
             "peak_db": np.clip(np.rint(seg.peak_db * 2), -128, 127).astype(np.int8),
+            "peak_phase": _encode_phase(seg.peak_phase),
         }
         _atomic_write_bytes(self.directory / seg.name, lambda fh: np.savez_compressed(fh, **arrays))
 
@@ -424,4 +459,17 @@ class FingerprintIndex:
                 i = int(np.searchsorted(seg.peak_tracks, int(track_id)))
                 a, b = seg.peak_offsets[i], seg.peak_offsets[i + 1]
                 return Peaks(seg.peak_t[a:b], seg.peak_f[a:b], seg.peak_db[a:b])
+        raise IndexError_(f"{self.directory}: segment {info['segment']} missing")
+
+    def phases(self, track_id: int) -> np.ndarray:
+        """The phase (radians) of each of :meth:`peaks`; NaN where unknown (a track
+        indexed before phases were stored: re-add it to test its coherence)."""
+        info = self._tracks.get(int(track_id))
+        if info is None:
+            raise ParameterError("track_id", f"{track_id!r} is not in the saved index")
+        for seg in self._segments:
+            if seg.name == info["segment"]:
+                i = int(np.searchsorted(seg.peak_tracks, int(track_id)))
+                a, b = seg.peak_offsets[i], seg.peak_offsets[i + 1]
+                return seg.peak_phase[a:b]
         raise IndexError_(f"{self.directory}: segment {info['segment']} missing")

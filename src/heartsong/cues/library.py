@@ -45,7 +45,7 @@ __all__ = [
 FINGERPRINT_KIND = "fingerprint"
 CUES_KIND = "cues"
 #: Bump when the matcher's output changes meaning, so stored cue sheets are recomputed.
-MATCHER_VERSION = "cues-12"
+MATCHER_VERSION = "cues-13"
 # Fingerprints are computed at the index's own rate; decoding straight to it is cheapest.
 _FP_SR = 8000
 # Save the index every this many tracks, so a killed build keeps most of its work.
@@ -64,8 +64,16 @@ def open_index(lib: Library) -> FingerprintIndex:
     return FingerprintIndex(index_directory(lib))
 
 
+# What a track's index entry holds beyond what its config sets; bumped when it gains
+# something (2: the phase of each peak), so that `heartsong index` fingerprints every track
+# of an older index again.
+_ENTRY_VERSION = 2
+
+
 def _fingerprint_version(index: FingerprintIndex) -> str:
     cfg = json.dumps(index.config.to_dict(), sort_keys=True)
+    if _ENTRY_VERSION > 1:  # entries of version 1 keep the version string they had
+        cfg += f";entry={_ENTRY_VERSION}"
     return "fp-" + hashlib.blake2b(cfg.encode(), digest_size=6).hexdigest()
 
 

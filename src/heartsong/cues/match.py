@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from heartsong.cues.coherence import coherence
 from heartsong.cues.fingerprint import Peaks, StreamChunk, fingerprint_stream
 from heartsong.cues.index import FingerprintIndex, expand_ranges
 from heartsong.cues.kernels import distinct_pairs, fine_cells, line_inliers, median_intercept
@@ -113,6 +114,15 @@ _SHIFTS = tuple(float(s) for s in np.arange(-8.0, 8.01, 0.5) if abs(s) >= 0.75)
 # Fragments of one track whose lines are at most this far apart (s) where they meet may be
 # one cue (see _join_fragments).
 _JOIN_MISMATCH = 2.0
+# Phase coherence (see _coherent_candidate): the statistic a window must reach, over how
+# many 3 s windows, for proposals of at least this many hashes.
+_COHERENT_Z = (24.0, 13.0)  # all peaks, peaks above 400 Hz
+_COHERENT_WINDOWS = 3
+_COHERENT_WINDOW = 3.0  # seconds
+_COHERENT_SCORE = 3
+_COHERENT_GATE = 4.0  # z-score of the magnitude tests a proposal needs to be phase-tested
+_UNTOUCHED_SLOPE = 0.012  # lines this close to slope 1 are also tested at slope 1 ...
+_UNTOUCHED_RANGE = 2e-4  # ... searched this far around it
 _SURE_Z = 12.0  # z-score beyond which a candidate is certain; more z says no more
 # Proposals from fewer than _THIN_SCORE hashes are many (140,000 in the 16.7 h of
 # benchmarks/cues.py --seed 2) and nearly all chance; each costs a first look. Only those whose
@@ -489,6 +499,62 @@ def mark_overlaps(cues: Sequence[Cue], *, min_overlap: float = 0.5) -> list[Cue]
     return [replace(c, overlap=f) for c, f in zip(cues, flags, strict=True)]
 
 
+def _tee(blocks: Iterator[np.ndarray], into: list[np.ndarray] | None) -> Iterator[np.ndarray]:
+    """Pass ``blocks`` on, keeping a float16 copy of each in ``into`` (unless None)."""
+    for b in blocks:
+        if into is not None:
+            into.append(b.astype(np.float16))
+        yield b
+
+
+def _coherent_candidate(index: FingerprintIndex, track: int, S: Spectrum, y: np.ndarray,
+                        qt: np.ndarray, qf: np.ndarray, proposal: tuple, lo: float,  # type: ignore[type-arg]
+                        hi: float, *, score: int, z: float) -> tuple | None:  # type: ignore[type-arg]
+    """A proposal the magnitude tests rejected, kept when the episode holds the track's
+    own waveform on its line: phase coherence (:func:`heartsong.cues.coherence.coherence`)
+    of ``_COHERENT_Z`` or more in a window of its seconds ``[lo, hi)`` (the extended or the
+    core span the tests looked at). Returns the candidate (placed by the extended test on
+    the refitted line) or None."""
+    _, c_lo, c_hi, slope, intercept, pitch, t_begin, t_end, _ = proposal
+    if score < _COHERENT_SCORE or y.size == 0 or not z >= _COHERENT_GATE:
+        return None
+    phases = index.phases(track)
+    if not np.isfinite(phases).any():
+        return None
+    peaks = index.peaks(track)
+    a, b = max(min(lo, c_lo), t_begin, 0.0), min(max(hi, c_hi), t_end)
+    pitch = _line_pitch(peaks, qt, qf, slope=slope, intercept=intercept, pitch=pitch, lo=a, hi=b)
+    slope, intercept = _line_refit(peaks, qt, qf, slope=slope, intercept=intercept, pitch=pitch,
+                                   lo=a, hi=b)
+    # Windows from just before the hashes' core (where the evidence is), not from the far
+    # start of a long extended span.
+    w_lo = max(a, c_lo - 0.5 * _COHERENT_WINDOW / index.config.frame_seconds)
+    coh = coherence(y, peaks, phases, line=(slope, intercept, pitch), lo=w_lo, hi=b,
+                    config=index.config, bar=_COHERENT_Z, max_windows=_COHERENT_WINDOWS)
+    if not _passes(coh) and abs(slope - 1.0) <= _UNTOUCHED_SLOPE and abs(pitch) < _GRADED_PITCH:
+        # The line of a short cue under dialogue can be 0.5-0.8 % off; most cues play the
+        # track untouched (slope 1): that line, through the same middle, is tested too.
+        mid = 0.5 * (a + b)
+        line = (1.0, mid - (mid - intercept) / slope, pitch)
+        coh1 = coherence(y, peaks, phases, line=line, lo=w_lo, hi=b, config=index.config,
+                         bar=_COHERENT_Z, max_windows=_COHERENT_WINDOWS,
+                         slope_range=_UNTOUCHED_RANGE)
+        if _passes(coh1):
+            coh, slope, intercept = coh1, line[0], line[1]
+    if not _passes(coh):
+        return None
+    pres, _, _, _, z = _extended(index, track, S, slope, intercept, pitch, c_lo, c_hi,
+                                 t_begin, t_end)
+    fs = index.config.frame_seconds
+    new_lo, new_hi, gain = _place(pres, c_lo, c_hi, fs)
+    new_lo, new_hi = max(new_lo, t_begin, 0.0), min(new_hi, t_end, float(S.shape[0]))
+    return (track, new_lo, new_hi, slope, intercept, pitch, gain, score, z)
+
+
+def _passes(coh: tuple[float, float]) -> bool:
+    return coh[0] >= _COHERENT_Z[0] and coh[1] >= _COHERENT_Z[1]
+
+
 def _blocks(source: object, sr: int | None, target: int) -> Iterator[np.ndarray]:
     from heartsong.cues.fingerprint import resample
 
@@ -615,9 +681,11 @@ def find_cues(
     cfg = index.config
     if name is None and isinstance(episode, str | Path):
         name = Path(episode).name
+    # The episode's samples (float16: 58 MB per hour) for the phase-coherence test.
+    audio: list[np.ndarray] = []
     chunks = fingerprint_stream(
-        _blocks(episode, sr, cfg.sr), role="query", config=cfg,
-        chunk_seconds=_CHUNK_FRAMES * cfg.frame_seconds,
+        _tee(_blocks(episode, sr, cfg.sr), audio if refine else None), role="query",
+        config=cfg, chunk_seconds=_CHUNK_FRAMES * cfg.frame_seconds,
     )
     dets: list[_Detection] = []
     spec_parts: list[np.ndarray] = []
@@ -635,7 +703,13 @@ def find_cues(
         nframes = ch.frame0 + ch.spectrogram.shape[0]
     # Prepared once for the thousands of peak tests below (4 bytes per cell: 108 MB per hour).
     S = Spectrum(np.concatenate(spec_parts), smooth=cfg.time_smooth) if spec_parts else None
+    y = np.concatenate(audio) if audio else np.zeros(0, np.float16)
+    audio.clear()
     fs = cfg.frame_seconds
+    qt = np.concatenate(peak_t) if peak_t else np.zeros(0, np.float32)
+    qf = np.concatenate(peak_f) if peak_f else np.zeros(0, np.float32)
+    order = np.argsort(qt, kind="stable")  # once, for every pairing with the track's peaks
+    qt, qf = qt[order], qf[order]
     cands = []
     # Every proposal (track, core, line, ends on the line) and, for weak ones that came
     # close, the extended span and z: the cohort test below compares them.
@@ -667,7 +741,11 @@ def find_cues(
             if pres is not None:
                 full_z[len(proposals) - 1] = z
             if qual < min_quality or z < need_z:
-                if pres is not None and qual >= min_quality and z >= min_significance:
+                kept = _coherent_candidate(index, chain.track, S, y, qt, qf, proposals[-1],
+                                           lo, hi, score=score, z=z)
+                if kept is not None:
+                    cands.append(kept)
+                elif pres is not None and qual >= min_quality and z >= min_significance:
                     close.append((len(proposals) - 1, lo, hi, z))
                     close_pres[len(proposals) - 1] = pres
                 continue
@@ -693,10 +771,6 @@ def find_cues(
         cands = _absorb_continuations(index, S, cands, max_gap / fs)
         cands = [c for c in cands if not _absent(index, S, c, min_score)]
     cues = []
-    qt = np.concatenate(peak_t) if peak_t else np.zeros(0, np.float32)
-    qf = np.concatenate(peak_f) if peak_f else np.zeros(0, np.float32)
-    order = np.argsort(qt, kind="stable")  # once, for every cue's pairing below
-    qt, qf = qt[order], qf[order]
     for track, lo, hi, slope, intercept, pitch, gain, score, z in cands:
         if (hi - lo) * fs < min_duration:
             continue
