@@ -531,7 +531,8 @@ def _coherent_candidate(index: FingerprintIndex, track: int, S: Spectrum, y: np.
     w_lo = max(a, c_lo - 0.5 * _COHERENT_WINDOW / index.config.frame_seconds)
     coh = coherence(y, peaks, phases, line=(slope, intercept, pitch), lo=w_lo, hi=b,
                     config=index.config, bar=_COHERENT_Z, max_windows=_COHERENT_WINDOWS)
-    if not _passes(coh) and abs(slope - 1.0) <= _UNTOUCHED_SLOPE and abs(pitch) < _GRADED_PITCH:
+    if (not _passes(coh) and _UNTOUCHED_RANGE < abs(slope - 1.0) <= _UNTOUCHED_SLOPE
+            and abs(pitch) < _GRADED_PITCH):
         # The line of a short cue under dialogue can be 0.5-0.8 % off; most cues play the
         # track untouched (slope 1): that line, through the same middle, is tested too.
         mid = 0.5 * (a + b)
