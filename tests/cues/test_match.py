@@ -216,6 +216,23 @@ def test_short_cue_between_two_louder_tracks(tmp_path, seed):
     assert {c.track_id for c in cues} == {11, 12, 13}
 
 
+def _under_dialogue(tracks, seed: int, *, seconds: float, db: float):
+    """(track id, its start in the track (s), an episode with that many seconds of it at
+    14 s, ``db`` under dialogue, and one with unindexed music there instead)."""
+    rng = np.random.default_rng(seed)
+    tid = 100 + seed % 5
+    s0 = int(rng.integers(0, 30))
+    talk = synth.speech(100 + seed, duration=40.0, sr=SR) / 0.1
+    n = int(SR * seconds)
+
+    def episode(y):
+        return mix(40.0, [(14.0, y, 0.0, 0, 0)],
+                   noise=float(np.sqrt(np.mean(y**2))) * 10 ** (db / 20) * talk)
+
+    return (tid, s0, episode(tracks[tid][SR * s0 : SR * s0 + n]),
+            episode(synth.music(500 + seed, duration=seconds, sr=SR)))
+
+
 def test_weak_cue_that_beats_its_cohort_is_kept(index, tracks, monkeypatch):
     # 12 s of a track 19 dB under dialogue: few hashes survive, and the z-score a weak
     # candidate needs alone is out of reach for many; the cohort test keeps those whose
@@ -231,21 +248,12 @@ def test_weak_cue_that_beats_its_cohort_is_kept(index, tracks, monkeypatch):
     monkeypatch.setattr(match, "_COHERENT_Z", (math.inf, math.inf))  # the phase test: below
     found = {True: 0, False: 0}
     for seed in range(24):
-        rng = np.random.default_rng(seed)
-        tid = 100 + seed % 5
-        s0 = int(rng.integers(0, 30))
-        talk = synth.speech(100 + seed, duration=40.0, sr=SR) / 0.1
-        y = tracks[tid][SR * s0 : SR * (s0 + 12)]
-        ep = mix(40.0, [(14.0, y, 0.0, 0, 0)],
-                 noise=float(np.sqrt(np.mean(y**2))) * 10 ** (19 / 20) * talk)
+        tid, _, ep, unknown = _under_dialogue(tracks, seed, seconds=12, db=19)
         for on in (True, False):
             cues = find_cues(index, ep, sr=SR, cohort_margin=5.0 if on else None)
             assert all(c.track_id == tid for c in cues), cues
             found[on] += bool(cues)
-        u = synth.music(500 + seed, duration=12, sr=SR)
-        ep = mix(40.0, [(14.0, u, 0.0, 0, 0)],
-                 noise=float(np.sqrt(np.mean(u**2))) * 10 ** (19 / 20) * talk)
-        assert find_cues(index, ep, sr=SR) == []
+        assert find_cues(index, unknown, sr=SR) == []
     # Measured: 21 of 24 with the test, 18 without (17 before the weighted first look).
     assert found[True] >= 19
     assert found[True] >= found[False] + 3
@@ -264,13 +272,7 @@ def test_phase_coherence_keeps_weak_cues_of_the_recording_not_music_like_it(
     monkeypatch.setattr(match, "_weighted_bar", lambda score, pitch: math.inf)
     found = {True: 0, False: 0}
     for seed in range(24):
-        rng = np.random.default_rng(seed)
-        tid = 100 + seed % 5
-        s0 = int(rng.integers(0, 30))
-        talk = synth.speech(100 + seed, duration=40.0, sr=SR) / 0.1
-        y = tracks[tid][SR * s0 : SR * (s0 + 6)]
-        ep = mix(40.0, [(14.0, y, 0.0, 0, 0)],
-                 noise=float(np.sqrt(np.mean(y**2))) * 10 ** (13 / 20) * talk)
+        tid, s0, ep, unknown = _under_dialogue(tracks, seed, seconds=6, db=13)
         for on in (True, False):
             monkeypatch.setattr(match, "_COHERENT_Z", (24.0, 13.0) if on else (math.inf,) * 2)
             cues = find_cues(index, ep, sr=SR, cohort_margin=None)
@@ -279,10 +281,7 @@ def test_phase_coherence_keeps_weak_cues_of_the_recording_not_music_like_it(
             if on and cues:  # placed where the track plays
                 assert cues[0].start == pytest.approx(14.0, abs=2.0)
                 assert cues[0].track_start == pytest.approx(s0 + cues[0].start - 14.0, abs=0.1)
-        u = synth.music(500 + seed, duration=6, sr=SR)
-        ep = mix(40.0, [(14.0, u, 0.0, 0, 0)],
-                 noise=float(np.sqrt(np.mean(u**2))) * 10 ** (13 / 20) * talk)
-        assert find_cues(index, ep, sr=SR, cohort_margin=None) == []
+        assert find_cues(index, unknown, sr=SR, cohort_margin=None) == []
     # Measured: 16 of 24 with the test, 12 without.
     assert found[True] >= found[False] + 3, found
 

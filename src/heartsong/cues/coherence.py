@@ -116,7 +116,7 @@ def _rayleigh(d: np.ndarray, w: np.ndarray, x: np.ndarray, slope_range: float) -
 
 def coherence(y: np.ndarray, peaks: Peaks, phases: np.ndarray, *,
               line: tuple[float, float, float], lo: float, hi: float,
-              config: FingerprintConfig, bar: tuple[float, float] = (20.0, 13.0),
+              config: FingerprintConfig, bar: tuple[float, float] = (24.0, 13.0),
               window: float = 3.0, max_windows: int = 8,
               slope_range: float = _SLOPE) -> tuple[float, float]:
     """Phase coherence of the track over windows of ``[lo, hi)`` (episode frames): over all
@@ -188,6 +188,7 @@ def coherence(y: np.ndarray, peaks: Peaks, phases: np.ndarray, *,
     centres = t_ep * config.hop + config.n_fft / 2
     ph_e = _phases_at(np.asarray(y), centres, f_ep, sr=config.sr, n_fft=config.n_fft)
     w = 2.0 * np.pi * f_ep / config.sr
+    d = ph_e - ph_r
     high = f_ep >= _HIGH_HZ
     step = window / config.frame_seconds
     best, score = (0.0, 0.0), -np.inf
@@ -199,7 +200,6 @@ def coherence(y: np.ndarray, peaks: Peaks, phases: np.ndarray, *,
         if np.count_nonzero(sel) < _MIN_PEAKS:
             continue
         x = centres - centres[sel].mean()
-        d = ph_e - ph_r
         z = _rayleigh(d[sel], w[sel], x[sel], slope_range)
         hs = sel & high
         if z < bar[0]:

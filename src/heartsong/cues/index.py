@@ -449,27 +449,24 @@ class FingerprintIndex:
             return Hits(z, z.copy(), np.zeros(0, np.float32), np.zeros(0, np.float32))
         return Hits(np.concatenate(qs), np.concatenate(ts), np.concatenate(tt), np.concatenate(ff))
 
-    def peaks(self, track_id: int) -> Peaks:
-        """The stored spectral peaks of a saved track."""
+    def _peak_rows(self, track_id: int) -> tuple[_Segment, slice]:
+        """The segment holding a saved track's peaks, and their rows in it."""
         info = self._tracks.get(int(track_id))
         if info is None:
             raise ParameterError("track_id", f"{track_id!r} is not in the saved index")
         for seg in self._segments:
             if seg.name == info["segment"]:
                 i = int(np.searchsorted(seg.peak_tracks, int(track_id)))
-                a, b = seg.peak_offsets[i], seg.peak_offsets[i + 1]
-                return Peaks(seg.peak_t[a:b], seg.peak_f[a:b], seg.peak_db[a:b])
+                return seg, slice(int(seg.peak_offsets[i]), int(seg.peak_offsets[i + 1]))
         raise IndexError_(f"{self.directory}: segment {info['segment']} missing")
+
+    def peaks(self, track_id: int) -> Peaks:
+        """The stored spectral peaks of a saved track."""
+        seg, rows = self._peak_rows(track_id)
+        return Peaks(seg.peak_t[rows], seg.peak_f[rows], seg.peak_db[rows])
 
     def phases(self, track_id: int) -> np.ndarray:
         """The phase (radians) of each of :meth:`peaks`; NaN where unknown (a track
         indexed before phases were stored: re-add it to test its coherence)."""
-        info = self._tracks.get(int(track_id))
-        if info is None:
-            raise ParameterError("track_id", f"{track_id!r} is not in the saved index")
-        for seg in self._segments:
-            if seg.name == info["segment"]:
-                i = int(np.searchsorted(seg.peak_tracks, int(track_id)))
-                a, b = seg.peak_offsets[i], seg.peak_offsets[i + 1]
-                return seg.peak_phase[a:b]
-        raise IndexError_(f"{self.directory}: segment {info['segment']} missing")
+        seg, rows = self._peak_rows(track_id)
+        return seg.peak_phase[rows]
