@@ -78,6 +78,16 @@ class _Segment:
     peak_phase: np.ndarray  # float32 radians, NaN where unknown (segments written before it)
 
 
+# Peaks are stored in quarter frames and quarter bands (plenty for refinement); the
+# phases are measured where the stored peaks lie (see FingerprintIndex.add).
+_PEAK_STEPS = 4
+
+
+def _on_stored_grid(x: np.ndarray) -> np.ndarray:
+    """``x`` (frames or bands) rounded as the index stores it."""
+    return (np.rint(np.asarray(x) * _PEAK_STEPS) / np.float32(_PEAK_STEPS)).astype(np.float32)
+
+
 # Phases are stored in 1/256 turns (int8); -128 (half a turn) stands for unknown, so a
 # true half turn is stored as 127/256 (0.025 rad off, far below what the test resolves).
 _PHASE_UNKNOWN = -128
@@ -210,8 +220,9 @@ class FingerprintIndex:
                     f=z["band"],
                     peak_tracks=z["peak_tracks"].astype(np.int64),
                     peak_offsets=z["peak_offsets"].astype(np.int64),
-                    peak_t=np.cumsum(z["peak_time"].astype(np.int64)).astype(np.float32) / 4.0,
-                    peak_f=z["peak_band"].astype(np.float32) / 4.0,
+                    peak_t=np.cumsum(z["peak_time"].astype(np.int64)).astype(np.float32)
+                    / _PEAK_STEPS,
+                    peak_f=z["peak_band"].astype(np.float32) / _PEAK_STEPS,
                     peak_db=z["peak_db"].astype(np.float32) / 2.0,
                     peak_phase=_decode_phase(z["peak_phase"]) if "peak_phase" in z.files
                     else np.full(z["peak_db"].size, np.nan, np.float32),
@@ -256,7 +267,7 @@ class FingerprintIndex:
             raise ParameterError("samples", f"must be non-empty mono audio, got shape {y.shape}")
         fp, pk = fingerprint(y, sr=sr, role="reference", config=self.config)
         # The phases are measured where the stored (quantised) peaks say they are.
-        pk = Peaks(np.rint(pk.t * 4) / np.float32(4), np.rint(pk.f * 4) / np.float32(4), pk.db)
+        pk = Peaks(_on_stored_grid(pk.t), _on_stored_grid(pk.f), pk.db)
         ph = peak_phases(resample(y, sr=int(sr), target=self.config.sr), pk, config=self.config)
         tid = int(track_id)
         if tid in self._tracks:
@@ -379,9 +390,9 @@ class FingerprintIndex:
             "band": seg.f.astype(np.uint8),
             "peak_tracks": seg.peak_tracks.astype(np.uint32),
             "peak_offsets": seg.peak_offsets.astype(np.uint64),
-            "peak_time": np.diff(np.rint(seg.peak_t * 4).astype(np.int64), prepend=0)
+            "peak_time": np.diff(np.rint(seg.peak_t * _PEAK_STEPS).astype(np.int64), prepend=0)
             .astype(np.int32),
-            "peak_band": np.clip(np.rint(seg.peak_f * 4), 0, 65535).astype(np.uint16),
+            "peak_band": np.clip(np.rint(seg.peak_f * _PEAK_STEPS), 0, 65535).astype(np.uint16),
             "peak_db": np.clip(np.rint(seg.peak_db * 2), -128, 127).astype(np.int8),
             "peak_phase": _encode_phase(seg.peak_phase),
         }
