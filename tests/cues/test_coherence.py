@@ -99,3 +99,18 @@ def test_too_few_peaks_and_bad_window():
                      config=CFG) == (0.0, 0.0)
     with pytest.raises(ParameterError, match="window"):
         coherence(y, pk, ph, line=(1.0, 0.0, 0.0), lo=0, hi=100, config=CFG, window=0)
+    with pytest.raises(ParameterError, match="delay"):
+        coherence(y, pk, ph, line=(1.0, 0.0, 0.0), lo=0, hi=100, config=CFG, delay=0)
+
+
+def test_a_wider_delay_search_finds_a_line_more_than_a_frame_off():
+    # The single-peak votes fix an offset to a frame or so: 1.3 frames off, the default
+    # search (±0.75 frame) misses the recording, ±1.5 frames finds it.
+    y, pk, ph = _track(11)
+    at = 5 * SR
+    ep = _episode(y, at, noise_db=0.0)
+    off = (1.0, at / CFG.hop + 1.3, 0.0)
+    lo, hi = 8 * FPS, 11 * FPS
+    assert coherence(ep, pk, ph, line=off, lo=lo, hi=hi, config=CFG)[0] < 20
+    assert coherence(ep, pk, ph, line=off, lo=lo, hi=hi, config=CFG, delay=1.5 * CFG.hop,
+                     slope_range=2e-4)[0] > 24  # (32 on the exact line)

@@ -22,7 +22,9 @@ def test_round_trip_add_remove_compact(tmp_path):
     assert idx.track_ids == {1, 2}
     assert idx.duration(1) == pytest.approx(15.0)
     idx.add(3, c, sr=SR)
+    assert idx.track_ids == {1, 2, 3} and idx.saved_track_ids == {1, 2}  # 3 is pending
     idx.save()
+    assert idx.saved_track_ids == {1, 2, 3}
     assert len(list(tmp_path.glob("seg-*.npz"))) == 2
     idx.remove(1)
     idx.save()

@@ -96,11 +96,12 @@ def peak_phases(y: np.ndarray, peaks: Peaks, *, config: FingerprintConfig) -> np
     return np.angle(np.exp(1j * ph)).astype(np.float32)  # NaN stays NaN
 
 
-def _rayleigh(d: np.ndarray, w: np.ndarray, x: np.ndarray, slope_range: float) -> float:
+def _rayleigh(d: np.ndarray, w: np.ndarray, x: np.ndarray, slope_range: float,
+              delay: float = _TAU) -> float:
     """max over (tau, ds) of |sum exp(i (d - w tau - w x ds))|^2 / n: coarse, then fine."""
     u = np.exp(1j * d).astype(np.complex64)
     best = 0.0
-    taus = np.arange(-_TAU, _TAU + 1e-9, _TAU_STEP)
+    taus = np.arange(-delay, delay + 1e-9, _TAU_STEP)
     slopes = np.arange(-slope_range, slope_range + 1e-12, _SLOPE_STEP)
     for stage in range(2):
         a = np.exp(-1j * np.outer(w, taus)).astype(np.complex64) * u[:, None]
@@ -118,7 +119,7 @@ def coherence(y: np.ndarray, peaks: Peaks, phases: np.ndarray, *,
               line: tuple[float, float, float], lo: float, hi: float,
               config: FingerprintConfig, bar: tuple[float, float] = (24.0, 13.0),
               window: float = 3.0, max_windows: int = 8,
-              slope_range: float = _SLOPE) -> tuple[float, float]:
+              slope_range: float = _SLOPE, delay: float = _TAU) -> tuple[float, float]:
     """Phase coherence of the track over windows of ``[lo, hi)`` (episode frames): over all
     its peaks, and over those at ``_HIGH_HZ`` or more alone.
 
@@ -143,6 +144,8 @@ def coherence(y: np.ndarray, peaks: Peaks, phases: np.ndarray, *,
         one that reaches both are not tested.
     slope_range : float
         Relative slope error searched (each side of ``slope``).
+    delay : float
+        Delay searched (samples, each side of ``line``).
 
     Returns
     -------
@@ -178,6 +181,8 @@ def coherence(y: np.ndarray, peaks: Peaks, phases: np.ndarray, *,
     """
     if not window > 0:
         raise ParameterError("window", f"must be > 0, got {window!r}")
+    if not delay > 0:
+        raise ParameterError("delay", f"must be > 0, got {delay!r}")
     slope, intercept, pitch = line
     t_ep = slope * np.asarray(peaks.t, np.float64) + intercept
     ok = (t_ep >= lo) & (t_ep < hi) & np.isfinite(phases)
@@ -200,13 +205,13 @@ def coherence(y: np.ndarray, peaks: Peaks, phases: np.ndarray, *,
         if np.count_nonzero(sel) < _MIN_PEAKS:
             continue
         x = centres - centres[sel].mean()
-        z = _rayleigh(d[sel], w[sel], x[sel], slope_range)
+        z = _rayleigh(d[sel], w[sel], x[sel], slope_range, delay)
         hs = sel & high
         if z < bar[0]:
             # Short of the bar whatever the high register says: not measured (NaN).
             z_high, closeness = np.nan, z / bar[0]
         else:
-            z_high = (_rayleigh(d[hs], w[hs], x[hs], slope_range)
+            z_high = (_rayleigh(d[hs], w[hs], x[hs], slope_range, delay)
                       if np.count_nonzero(hs) >= _MIN_PEAKS else 0.0)
             closeness = min(z / bar[0], z_high / bar[1])
         if closeness > score:

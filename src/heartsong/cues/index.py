@@ -236,6 +236,11 @@ class FingerprintIndex:
         """Ids of the tracks in the index, saved or pending."""
         return set(self._tracks) | set(self._pending)
 
+    @property
+    def saved_track_ids(self) -> set[int]:
+        """Ids of the saved tracks: those matching reads (peaks, phases, hashes)."""
+        return set(self._tracks)
+
     def __contains__(self, track_id: object) -> bool:
         return track_id in self._tracks or track_id in self._pending
 

@@ -5,7 +5,9 @@ each cell costs ~30 array calls of fixed overhead, ~120 us, a quarter of the mat
 time. Compiled, a cell costs a few microseconds. Every step reproduces, operation for
 operation and in the same float types, the NumPy version it replaced (cue output on the
 benchmark's episodes is byte-identical), so the two can be checked against each other
-(``tests/cues/test_kernels.py``).
+(``tests/cues/test_kernels.py``). :func:`offset_runs` (the single-peak votes of
+:mod:`heartsong.cues.votes`) never had a NumPy version; its test counts the votes by brute
+force (``tests/cues/test_votes.py``).
 
 Compiled on first use (about 16 s of CPU on a small machine) and cached on disk beside
 this file (numba's ``cache=True``; the cache files are written atomically). :func:`warm`
@@ -21,7 +23,8 @@ import numba
 import numpy as np
 
 __all__ = ["contrast", "distinct_pairs", "evidence", "fine_cells", "line_inliers",
-           "median_abs_deviation", "median_intercept", "missing_peaks", "peak_weights", "warm"]
+           "median_abs_deviation", "median_intercept", "missing_peaks", "offset_runs",
+           "peak_weights", "warm"]
 
 _F32 = np.float32
 # Slack of the quick "no line here" test: it reads unlifted offsets while the count reads
@@ -562,3 +565,94 @@ def warm() -> None:
     median_intercept(f32, f32, 1.0)
     missing_peaks(np.zeros(8, np.float64), f32, f32, f32, np.zeros(8, np.float64), 6.0, 0.75,
                   128.0, 10.0)
+    offset_runs(f32, f32, f32, f32, np.array([0, 8], np.int64), 16.0, np.ones(2), 0.25, 4)
+
+
+@numba.njit(cache=True, nogil=True)
+def offset_runs(qt: np.ndarray, qf: np.ndarray, rt: np.ndarray, rf: np.ndarray,
+                band_start: np.ndarray, track_frames: float, spans: np.ndarray, tol: float,
+                min_votes: int) -> np.ndarray:
+    """Single-peak votes for untouched alignments ``tq = tr + o`` of one track.
+
+    Every episode peak ``(qt, qf)`` (``qt`` ascending) votes for ``o = rint(qt - rt)``
+    with every track peak of its band within ``tol`` bands (``rt, rf`` sorted by
+    ``rint(rf)``, band ``b`` at ``band_start[b]:band_start[b + 1]``). Per offset and per
+    span length in ``spans`` (frames), the densest stretch of votes at ``o - 1 .. o + 1``
+    is found. Returns one row per (offset, span) with at least ``min_votes`` votes there:
+    offset, span, votes, the votes expected by chance (all the votes cast from those
+    frames times 3 / ``track_frames``), the stretch's first frame, and the votes cast
+    for the offset itself over the episode (which breaks ties between neighbours).
+    """
+    nb = band_start.size - 1
+    n_frames = int(qt[-1]) + 2 if qt.size else 1
+    o_min = -int(math.ceil(track_frames)) - 2
+    n_off = n_frames - o_min + 2
+    count = np.zeros(n_off, np.int64)
+    cast = np.zeros(n_frames + 1, np.int64)  # votes cast per episode frame (cumulated below)
+    for i in range(qt.size):
+        b = int(np.rint(qf[i]))
+        for bb in range(max(b - 1, 0), min(b + 2, nb)):
+            for j in range(band_start[bb], band_start[bb + 1]):
+                if abs(qf[i] - rf[j]) <= tol:
+                    count[int(np.rint(qt[i] - rt[j])) - o_min] += 1
+                    cast[int(qt[i]) + 1] += 1
+    for k in range(1, cast.size):
+        cast[k] += cast[k - 1]
+    start = np.zeros(n_off + 1, np.int64)
+    for k in range(n_off):
+        start[k + 1] = start[k] + count[k]
+    times = np.empty(start[n_off], np.float32)
+    fill = start[:-1].copy()
+    for i in range(qt.size):  # in time order: each offset's times come out sorted
+        b = int(np.rint(qf[i]))
+        for bb in range(max(b - 1, 0), min(b + 2, nb)):
+            for j in range(band_start[bb], band_start[bb + 1]):
+                if abs(qf[i] - rf[j]) <= tol:
+                    o = int(np.rint(qt[i] - rt[j])) - o_min
+                    times[fill[o]] = qt[i]
+                    fill[o] += 1
+    out = np.empty((n_off * spans.size, 6), np.float64)
+    nf = 0
+    buf = np.empty(64, np.float32)
+    for o in range(1, n_off - 1):
+        total = count[o - 1] + count[o] + count[o + 1]
+        if total < min_votes:
+            continue
+        if buf.size < total:
+            buf = np.empty(2 * total, np.float32)
+        # Merge the three offsets' (sorted) times.
+        i0, i1, i2 = start[o - 1], start[o], start[o + 1]
+        e0, e1, e2 = start[o], start[o + 1], start[o + 2]
+        for m in range(total):
+            v0 = times[i0] if i0 < e0 else np.inf
+            v1 = times[i1] if i1 < e1 else np.inf
+            v2 = times[i2] if i2 < e2 else np.inf
+            if v0 <= v1 and v0 <= v2:
+                buf[m] = v0
+                i0 += 1
+            elif v1 <= v2:
+                buf[m] = v1
+                i1 += 1
+            else:
+                buf[m] = v2
+                i2 += 1
+        for si in range(spans.size):
+            span = spans[si]
+            best, at, hi = 0, 0, 0
+            for lo in range(total):
+                while hi < total and buf[hi] < buf[lo] + span:
+                    hi += 1
+                if hi - lo > best:
+                    best, at = hi - lo, lo
+            if best < min_votes:
+                continue
+            a = int(buf[at])
+            b_ = min(int(buf[at] + span), n_frames)
+            out[nf, 0] = o + o_min
+            out[nf, 1] = span
+            out[nf, 2] = best
+            out[nf, 3] = float(cast[b_] - cast[a]) * 3.0 / track_frames
+            out[nf, 4] = buf[at]
+            out[nf, 5] = count[o]
+            nf += 1
+    return out[:nf].copy()

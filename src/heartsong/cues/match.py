@@ -53,6 +53,7 @@ from heartsong.cues.refine import (
     significance,
     unexplained_significance,
 )
+from heartsong.cues.votes import untouched_alignments
 from heartsong.errors import ParameterError
 
 __all__ = ["Cue", "Identification", "find_cues", "identify", "mark_overlaps"]
@@ -121,6 +122,10 @@ _COHERENT_WINDOWS = 3
 _COHERENT_WINDOW = 3.0  # seconds
 _COHERENT_SCORE = 3
 _COHERENT_GATE = 4.0  # z-score of the magnitude tests a proposal needs to be phase-tested
+_VOTE_Z = 10.0  # single-peak vote z-score of an alignment tested for coherence
+_VOTE_MAX = 8  # per track, strongest first
+_VOTE_DELAY = 1.5  # frames: how far off the votes' offset can be
+_VOTE_WEIGHTED_Z = 4.0  # weighted z-score a coherent vote alignment must also reach
 _UNTOUCHED_SLOPE = 0.012  # lines this close to slope 1 are also tested at slope 1 ...
 _UNTOUCHED_RANGE = 2e-4  # ... searched this far around it
 _SURE_Z = 12.0  # z-score beyond which a candidate is certain; more z says no more
@@ -509,14 +514,14 @@ def _tee(blocks: Iterator[np.ndarray], into: list[np.ndarray] | None) -> Iterato
 
 def _coherent_candidate(index: FingerprintIndex, track: int, S: Spectrum, y: np.ndarray,
                         qt: np.ndarray, qf: np.ndarray, proposal: tuple, lo: float,  # type: ignore[type-arg]
-                        hi: float, *, score: int, z: float) -> tuple | None:  # type: ignore[type-arg]
+                        hi: float, *, score: int) -> tuple | None:  # type: ignore[type-arg]
     """A proposal the magnitude tests rejected, kept when the episode holds the track's
     own waveform on its line: phase coherence (:func:`heartsong.cues.coherence.coherence`)
     of ``_COHERENT_Z`` or more in a window of its seconds ``[lo, hi)`` (the extended or the
     core span the tests looked at). Returns the candidate (placed by the extended test on
     the refitted line) or None."""
     _, c_lo, c_hi, slope, intercept, pitch, t_begin, t_end, _ = proposal
-    if score < _COHERENT_SCORE or y.size == 0 or not z >= _COHERENT_GATE:
+    if y.size == 0:
         return None
     phases = index.phases(track)
     if not np.isfinite(phases).any():
@@ -544,12 +549,57 @@ def _coherent_candidate(index: FingerprintIndex, track: int, S: Spectrum, y: np.
             coh, slope, intercept = coh1, line[0], line[1]
     if not _passes(coh):
         return None
+    return _coherent_placed(index, S, proposal, slope, intercept, pitch, score)
+
+
+def _coherent_placed(index: FingerprintIndex, S: Spectrum, proposal: tuple,  # type: ignore[type-arg]
+                     slope: float, intercept: float, pitch: float,
+                     score: int) -> tuple:  # type: ignore[type-arg]
+    """A coherent proposal as a candidate, placed by the extended test on its line."""
+    track, c_lo, c_hi, _, _, _, t_begin, t_end, _ = proposal
     pres, _, _, _, z = _extended(index, track, S, slope, intercept, pitch, c_lo, c_hi,
                                  t_begin, t_end)
     fs = index.config.frame_seconds
     new_lo, new_hi, gain = _place(pres, c_lo, c_hi, fs)
     new_lo, new_hi = max(new_lo, t_begin, 0.0), min(new_hi, t_end, float(S.shape[0]))
     return (track, new_lo, new_hi, slope, intercept, pitch, gain, score, z)
+
+
+def _vote_candidates(index: FingerprintIndex, S: Spectrum, y: np.ndarray, qt: np.ndarray,
+                     qf: np.ndarray, cands: list[tuple],  # type: ignore[type-arg]
+                     nframes: int) -> list[tuple]:  # type: ignore[type-arg]
+    """Cues no hash proposed, from single-peak votes (:mod:`heartsong.cues.votes`): each
+    untouched alignment is kept when the phase-coherence test finds the track's own
+    waveform there (see :func:`_coherent_candidate`)."""
+    fs = index.config.frame_seconds
+    out: list[tuple] = []  # type: ignore[type-arg]
+    for track in sorted(index.saved_track_ids):
+        peaks = index.peaks(track)
+        phases = index.phases(track)
+        if not np.isfinite(phases).any():
+            continue
+        found = untouched_alignments(qt, qf, peaks, min_z=_VOTE_Z)
+        for icpt, lo, hi, _z in found[:_VOTE_MAX]:
+            mid = 0.5 * (lo + hi)
+            if any(c[0] == track and min(hi, c[2]) > max(lo, c[1])
+                   and abs((mid - c[4]) / c[3] - (mid - icpt)) * fs <= _JOIN_MISMATCH
+                   for c in (*cands, *out)):
+                continue  # already found
+            t_begin, t_end = _track_ends(index, track, 1.0, icpt)
+            hi = min(hi, float(nframes))
+            # The votes fix the offset to a frame or so and the slope to 1: the test
+            # searches that delay, and little slope.
+            coh = coherence(y, peaks, phases, line=(1.0, icpt, 0.0), lo=lo, hi=hi,
+                            config=index.config, bar=_COHERENT_Z,
+                            max_windows=_COHERENT_WINDOWS, slope_range=_UNTOUCHED_RANGE,
+                            delay=_VOTE_DELAY * index.config.hop)
+            # Music not in the library can hold a track's exact material (a shared drum
+            # sample or loop) and pass the phase test there; its magnitudes, weighted to
+            # the track's loud peaks, still say little (benchmarks/cues.py, see README).
+            if _passes(coh) and _weighted_z(S, peaks, (1.0, icpt, 0.0), lo, hi) >= _VOTE_WEIGHTED_Z:
+                proposal = (track, lo, hi, 1.0, icpt, 0.0, t_begin, t_end, 0)
+                out.append(_coherent_placed(index, S, proposal, 1.0, icpt, 0.0, 0))
+    return out
 
 
 def _passes(coh: tuple[float, float]) -> bool:
@@ -742,8 +792,10 @@ def find_cues(
             if pres is not None:
                 full_z[len(proposals) - 1] = z
             if qual < min_quality or z < need_z:
-                kept = _coherent_candidate(index, chain.track, S, y, qt, qf, proposals[-1],
-                                           lo, hi, score=score, z=z)
+                kept = None
+                if score >= _COHERENT_SCORE and z >= _COHERENT_GATE:
+                    kept = _coherent_candidate(index, chain.track, S, y, qt, qf,
+                                               proposals[-1], lo, hi, score=score)
                 if kept is not None:
                     cands.append(kept)
                 elif pres is not None and qual >= min_quality and z >= min_significance:
@@ -759,6 +811,8 @@ def find_cues(
             continue
         lo, hi = max(lo, t_begin, 0.0), min(hi, t_end, float(nframes))
         cands.append((chain.track, lo, hi, slope, intercept, pitch, gain, score, z))
+    if refine and S is not None and y.size:
+        cands += _vote_candidates(index, S, y, qt, qf, cands, nframes)
     if close and S is not None and cohort_margin is not None:
         for k in _cohort(index, S, proposals, full_z, close, cohort_margin):
             track, lo, hi, slope, intercept, pitch, t_begin, t_end, score = proposals[k]
