@@ -582,7 +582,7 @@ def _vote_candidates(index: FingerprintIndex, S: Spectrum, y: np.ndarray, qt: np
         for icpt, lo, hi, _z in found[:_VOTE_MAX]:
             mid = 0.5 * (lo + hi)
             if any(c[0] == track and min(hi, c[2]) > max(lo, c[1])
-                   and abs((mid - c[4]) / c[3] - (mid - icpt)) * fs <= _JOIN_MISMATCH
+                   and _position_gap(c[3:5], (1.0, icpt), mid) * fs <= _JOIN_MISMATCH
                    for c in (*cands, *out)):
                 continue  # already found
             t_begin, t_end = _track_ends(index, track, 1.0, icpt)
@@ -1015,9 +1015,8 @@ def _union_same_line(cands: list[tuple], fs: float,  # type: ignore[type-arg]
                 continue
             # Compared where they meet: inside the overlap, or in the middle of the gap.
             mid = 0.5 * (max(lo, o[1]) + min(hi, o[2]))
-            pos_a = (mid - intercept) / slope
-            pos_b = (mid - o[4]) / o[3]
-            if abs(pos_a - pos_b) * fs <= 0.5 and abs(c[5] - o[5]) <= 1.0:
+            if (_position_gap((slope, intercept), o[3:5], mid) * fs <= 0.5
+                    and abs(c[5] - o[5]) <= 1.0):
                 c_strong = (c[8] if not math.isnan(c[8]) else c[7]) > (
                     o[8] if not math.isnan(o[8]) else o[7])
                 strong, weak = (c, tuple(o)) if c_strong else (tuple(o), c)
@@ -1032,6 +1031,12 @@ def _union_same_line(cands: list[tuple], fs: float,  # type: ignore[type-arg]
         else:
             out.append(list(c))
     return [tuple(o) for o in out]
+
+
+def _position_gap(a: Sequence[float], b: Sequence[float], at: float) -> float:
+    """Track frames between the places two lines ``(slope, intercept)`` put at episode
+    frame ``at``: how far apart in the track two candidates are where they are compared."""
+    return abs((at - a[1]) / a[0] - (at - b[1]) / b[0])
 
 
 def _track_ends(index: FingerprintIndex, track: int, slope: float,
@@ -1063,7 +1068,7 @@ def _join_fragments(index: FingerprintIndex, S: Spectrum, cands: list[tuple],  #
         ea, eb = 0.5 * (a[1] + a[2]), 0.5 * (b[1] + b[2])
         ta, tb = (ea - a[4]) / a[3], (eb - b[4]) / b[3]  # track frames at each centre
         mid = 0.5 * (a[2] + b[1])
-        mismatch = abs((mid - a[4]) / a[3] - (mid - b[4]) / b[3]) * fs
+        mismatch = _position_gap(a[3:5], b[3:5], mid) * fs
         if not (mismatch <= _JOIN_MISMATCH and tb > ta):
             k += 1
             continue
@@ -1201,8 +1206,8 @@ def _absorb_continuations(index: FingerprintIndex, S: Spectrum,
             gap = max(lo - st[2], st[1] - hi)
             if gap > _ABSORB_REACH * max_gap_frames or min(hi, st[2]) - max(lo, st[1]) > 0:
                 continue
-            if gap <= max_gap_frames and abs(
-                    (0.5 * (lo + hi) - st[4]) / st[3] - (0.5 * (lo + hi) - intercept) / slope
+            if gap <= max_gap_frames and _position_gap(
+                    st[3:5], (slope, intercept), 0.5 * (lo + hi),
             ) * index.config.frame_seconds <= _JOIN_MISMATCH:
                 continue  # about the same line, close: the joining steps decide
             if own is None:

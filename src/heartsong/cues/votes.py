@@ -73,10 +73,10 @@ def untouched_alignments(qt: np.ndarray, qf: np.ndarray, peaks: Peaks, *,
         raise ParameterError("min_votes", f"must be an integer >= 2, got {min_votes!r}")
     if not spans or not all(s > 0 for s in spans):
         raise ParameterError("spans", f"must be positive frame counts, got {spans!r}")
-    if qt.size == 0 or len(peaks) == 0 or min_z == np.inf:
-        return []
     if not 0 < loudest <= 1:
         raise ParameterError("loudest", f"must be in (0, 1], got {loudest!r}")
+    if qt.size == 0 or len(peaks) == 0 or min_z == np.inf:
+        return []
     if loudest < 1:
         keep = peaks.db >= np.quantile(peaks.db, 1.0 - loudest)
         peaks = Peaks(peaks.t[keep], peaks.f[keep], peaks.db[keep])
