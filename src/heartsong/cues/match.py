@@ -21,7 +21,8 @@ Pipeline (per 61 s chunk of episode audio, then once globally):
    evidence needs more, unless its audible peaks share one gain (the track itself, not
    other music lighting them); one that comes close is kept when it also stands clearly
    above every other track proposed over the same seconds (music not in the library fits
-   several about equally).
+   several about equally). A weak candidate rejected on its hashes' line is tried again,
+   at the weakest hashes' bar, on the line the track's peaks fit (:func:`_refit_weak`).
 6. *Explain away*: strongest first, a candidate overlapping stronger cues must still be
    significant on the peaks they do not already explain (a version of a song with the
    same arrangement, a quoted theme, the same track shifted by a repeat are not).
