@@ -162,6 +162,20 @@ def test_truncated_file(make_file) -> None:
     assert verify(path).duration == pytest.approx(30.0, abs=0.1)
 
 
+def test_seek_refused_in_a_truncated_file(make_file, tmp_path: Path) -> None:
+    # A FLAC cut just after its first frames: FFmpeg refuses the seek outright (EPERM).
+    noise = np.random.default_rng(0).normal(0.0, 0.1, 44100 * 60).astype(np.float32)
+    path = make_file("full.flac", noise, sr=44100)
+    cut = tmp_path / "cut.flac"
+    cut.write_bytes(path.read_bytes()[:20000])
+    with pytest.raises(AudioError) as exc:
+        list(stream(cut, offset=30.0))
+    assert "cannot seek to 30.0 s" in _reason(exc, cut)
+    with pytest.raises(AudioError) as exc:
+        verify(cut)
+    assert "truncated" in _reason(exc, cut)
+
+
 def test_corrupt_header(make_file) -> None:
     path = make_file("a.flac", tone(440.0, 3.0))
     data = bytearray(path.read_bytes())

@@ -11,6 +11,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from heartsong.audio import write
@@ -111,23 +112,28 @@ def test_bad_files_are_recorded_and_do_not_stop_the_scan(tmp_path: Path, lib: Li
     (folder / "empty.flac").touch()
     good = write(folder / "long.flac", tone(330.0, 30.0), sr=22050)
     (folder / "cut.flac").write_bytes(good.read_bytes()[: good.stat().st_size // 3])
+    # Cut just after its first frames: FFmpeg refuses the seek to its end outright.
+    noise = np.random.default_rng(0).normal(0.0, 0.1, 44100 * 60).astype(np.float32)
+    early = write(tmp_path / "early.flac", noise, sr=44100)
+    (folder / "cut-early.flac").write_bytes(early.read_bytes()[:20000])
     (folder / "cover.jpg").write_bytes(b"\xff\xd8 not scanned: not a media extension")
     report = lib.scan([folder])
     assert report.added == 3
     reasons = {Path(p).name: r for p, r in report.failed}
-    assert set(reasons) == {"notes.mp3", "empty.flac", "cut.flac"}
+    assert set(reasons) == {"notes.mp3", "empty.flac", "cut.flac", "cut-early.flac"}
     assert "not an audio" in reasons["notes.mp3"]
     assert "empty" in reasons["empty.flac"]
     assert "truncated" in reasons["cut.flac"]
+    assert "truncated" in reasons["cut-early.flac"]
     statuses = {Path(s.path).name: s for s in lib.statuses(failed_only=True)}
     assert set(statuses) == set(reasons)
     assert all(s.status == "unreadable" and s.reason for s in statuses.values())
     # Unreadable files are remembered, not retried, unless they change.
     again = lib.scan([folder])
-    assert len(again.failed) == 3 and again.added == 0
+    assert len(again.failed) == 4 and again.added == 0
     write(folder / "notes.mp3", tone(500.0, 3.0), sr=22050)
     fixed = lib.scan([folder])
-    assert fixed.updated == 1 and len(fixed.failed) == 2
+    assert fixed.updated == 1 and len(fixed.failed) == 3
 
 
 def test_episodes_are_scanned_with_numbers_and_video(tmp_path: Path, lib: Library) -> None:

@@ -214,7 +214,11 @@ def _decode_blocks(
     skip = 0
     remaining = None if duration is None else int(round(duration * out_rate))
     if offset > 0:
-        container.seek(int(offset / float(st.time_base)), stream=st, backward=True)
+        try:
+            container.seek(int(offset / float(st.time_base)), stream=st, backward=True)
+        except av.error.FFmpegError as exc:
+            # A truncated or damaged file can refuse the seek outright (FLAC: EPERM).
+            raise AudioError(path, f"cannot seek to {offset:.1f} s: {exc.strerror or exc}") from exc
     first = True
     fifo = av.AudioFifo()
     pending: list[np.ndarray] = []
@@ -386,10 +390,14 @@ def verify(path: str | Path) -> AudioInfo:
         raise AudioError(path, "no audio could be decoded (corrupt or empty stream)")
     if info.duration > 10.0:
         # A truncated file declares more than it holds: seeking near the end then finds nothing.
-        tail = sum(
-            b.shape[-1]
-            for b in stream(path, sr=8000, offset=info.duration - 4.0, block_seconds=4.0)
-        )
+        try:
+            tail = sum(
+                b.shape[-1]
+                for b in stream(path, sr=8000, offset=info.duration - 4.0, block_seconds=4.0)
+            )
+        except AudioError as exc:
+            raise AudioError(path, f"truncated: the declared end ({info.duration:.1f} s) cannot "
+                                   f"be reached ({exc.reason})") from exc
         if tail < 8000 * 0.5:
             raise AudioError(
                 path, f"truncated: no audio near the declared end ({info.duration:.1f} s)"
