@@ -533,9 +533,7 @@ def _coherent_candidate(index: FingerprintIndex, track: int, S: Spectrum, y: np.
         return None
     peaks = index.peaks(track)
     a, b = max(min(lo, c_lo), t_begin, 0.0), min(max(hi, c_hi), t_end)
-    pitch = _line_pitch(peaks, qt, qf, slope=slope, intercept=intercept, pitch=pitch, lo=a, hi=b)
-    slope, intercept = _line_refit(peaks, qt, qf, slope=slope, intercept=intercept, pitch=pitch,
-                                   lo=a, hi=b)
+    slope, intercept, pitch = _peaks_line(peaks, qt, qf, (slope, intercept, pitch), a, b)
     # Windows from just before the hashes' core (where the evidence is), not from the far
     # start of a long extended span.
     w_lo = max(a, c_lo - 0.5 * _COHERENT_WINDOW / index.config.frame_seconds)
@@ -843,10 +841,8 @@ def find_cues(
     for track, lo, hi, slope, intercept, pitch, gain, score, z in cands:
         if (hi - lo) * fs < min_duration:
             continue
-        pitch = _line_pitch(index.peaks(track), qt, qf, slope=slope, intercept=intercept,
-                           pitch=pitch, lo=lo, hi=hi)
-        slope, intercept = _line_refit(index.peaks(track), qt, qf, slope=slope,
-                                       intercept=intercept, pitch=pitch, lo=lo, hi=hi)
+        slope, intercept, pitch = _peaks_line(index.peaks(track), qt, qf,
+                                              (slope, intercept, pitch), lo, hi)
         conf = _confidence(score, (hi - lo) * fs) if math.isnan(z) else _z_confidence(z)
         cues.append(
             Cue(
@@ -885,11 +881,8 @@ def _refit_weak(index: FingerprintIndex, track: int, S: Spectrum, qt: np.ndarray
     seeds 0-4, the hashes' own bars let 4 chance fits in as false cues, the weakest bar with
     the weighted-z way 1, this bar none.
     """
-    slope, intercept, pitch = line
-    peaks = index.peaks(track)
-    a, b = lo - _REFIT_AROUND, hi + _REFIT_AROUND
-    p2 = _line_pitch(peaks, qt, qf, slope=slope, intercept=intercept, pitch=pitch, lo=a, hi=b)
-    s2, i2 = _line_refit(peaks, qt, qf, slope=slope, intercept=intercept, pitch=p2, lo=a, hi=b)
+    s2, i2, p2 = _peaks_line(index.peaks(track), qt, qf, line, lo - _REFIT_AROUND,
+                             hi + _REFIT_AROUND)
     if (s2, i2, p2) == line:
         return None
     t_begin, t_end = _track_ends(index, track, s2, i2)
@@ -926,6 +919,18 @@ def _peak_pairs(ref: Peaks, qt: np.ndarray, qf: np.ndarray, *, slope: float,
     which, j = expand_ranges(np.searchsorted(qt, te - reach),
                              np.searchsorted(qt, te + reach, "right"))
     return tr[which], qt[j].astype(np.float64), qf[j].astype(np.float64) - rf[which]
+
+
+def _peaks_line(ref: Peaks, qt: np.ndarray, qf: np.ndarray, line: tuple[float, float, float],
+                lo: float, hi: float) -> tuple[float, float, float]:
+    """``line`` ``(slope, intercept, pitch)`` refitted on the peak pairs over episode frames
+    ``[lo, hi)``: the pitch (:func:`_line_pitch`), then slope and intercept at that pitch
+    (:func:`_line_refit`)."""
+    slope, intercept, pitch = line
+    pitch = _line_pitch(ref, qt, qf, slope=slope, intercept=intercept, pitch=pitch, lo=lo, hi=hi)
+    slope, intercept = _line_refit(ref, qt, qf, slope=slope, intercept=intercept, pitch=pitch,
+                                   lo=lo, hi=hi)
+    return slope, intercept, pitch
 
 
 def _line_pitch(ref: Peaks, qt: np.ndarray, qf: np.ndarray, *, slope: float, intercept: float,
