@@ -114,3 +114,24 @@ def test_a_wider_delay_search_finds_a_line_more_than_a_frame_off():
     assert coherence(ep, pk, ph, line=off, lo=lo, hi=hi, config=CFG)[0] < 20
     assert coherence(ep, pk, ph, line=off, lo=lo, hi=hi, config=CFG, delay=1.5 * CFG.hop,
                      slope_range=2e-4)[0] > 24  # (32 on the exact line)
+
+
+def test_the_weighted_statistic_keeps_the_track_and_drops_music_like_it():
+    # Weighted, a peak counts as much as the music is heard there: music like the track
+    # lights the track's peaks where its own notes are loud, and loses those.
+    y, pk, ph = _track(11)
+    at = 5 * SR + 53
+    line = (1.0, at / CFG.hop, 0.0)
+    lo, hi = 8 * FPS, 11 * FPS
+    z, z_high = coherence(_episode(y, at, noise_db=15.0), pk, ph, line=line, lo=lo, hi=hi,
+                          config=CFG, bar=(20.0, 10.0), weighted=True)
+    assert z > 25 and z_high > 15  # dialogue 15 dB over the music
+    for other in (12, 13, 17):
+        y2, _, _ = _track(other)
+        ep = _episode(y2, at, noise_db=0.0)
+        plain = coherence(ep, pk, ph, line=line, lo=lo, hi=hi, config=CFG, bar=(1.0, 1.0))
+        weighted = coherence(ep, pk, ph, line=line, lo=lo, hi=hi, config=CFG, bar=(1.0, 1.0),
+                             weighted=True)
+        assert max(weighted) < 10 and max(weighted) < max(plain)
+        if other == 17:
+            assert plain[0] > 12 > weighted[0] + 3

@@ -39,8 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
-from heartsong.cues.coherence import coherence
-from heartsong.cues.fingerprint import Peaks, StreamChunk, fingerprint_stream
+from heartsong.cues.coherence import coherence_test
+from heartsong.cues.fingerprint import FingerprintConfig, Peaks, StreamChunk, fingerprint_stream
 from heartsong.cues.index import FingerprintIndex, expand_ranges
 from heartsong.cues.kernels import distinct_pairs, fine_cells, line_inliers, median_intercept
 from heartsong.cues.refine import (
@@ -119,6 +119,7 @@ _JOIN_MISMATCH = 2.0
 # Phase coherence (see _coherent_candidate): the statistic a window must reach, over how
 # many 3 s windows, for proposals of at least this many hashes.
 _COHERENT_Z = (24.0, 13.0)  # all peaks, peaks above 400 Hz
+_COHERENT_WZ = (22.0, 11.0)  # the same, weighted (coherence(weighted=True)): the other way in
 _COHERENT_WINDOWS = 3
 _COHERENT_WINDOW = 3.0  # seconds
 _COHERENT_SCORE = 3
@@ -127,6 +128,9 @@ _VOTE_Z = 8.0  # single-peak vote z-score of an alignment phase-tested (README: 
 _VOTE_MAX = 8  # per track, strongest first
 _VOTE_DELAY = 1.5  # frames: how far off the votes' offset can be
 _VOTE_WEIGHTED_Z = 4.0  # weighted z-score a coherent vote alignment must also reach
+# The weighted phase statistic a vote alignment can reach instead of _COHERENT_Z (all peaks,
+# peaks above 400 Hz): calibrated on the votes' proposals (README).
+_VOTE_COHERENT_WZ = (20.0, 10.0)
 _UNTOUCHED_SLOPE = 0.012  # lines this close to slope 1 are also tested at slope 1 ...
 _UNTOUCHED_RANGE = 2e-4  # ... searched this far around it
 _SURE_Z = 12.0  # z-score beyond which a candidate is certain; more z says no more
@@ -521,10 +525,9 @@ def _coherent_candidate(index: FingerprintIndex, track: int, S: Spectrum, y: np.
                         qt: np.ndarray, qf: np.ndarray, proposal: tuple, lo: float,  # type: ignore[type-arg]
                         hi: float, *, score: int) -> tuple | None:  # type: ignore[type-arg]
     """A proposal the magnitude tests rejected, kept when the episode holds the track's
-    own waveform on its line: phase coherence (:func:`heartsong.cues.coherence.coherence`)
-    of ``_COHERENT_Z`` or more in a window of its seconds ``[lo, hi)`` (the extended or the
-    core span the tests looked at). Returns the candidate (placed by the extended test on
-    the refitted line) or None."""
+    own waveform on its line (:func:`_phase_test`, the weighted way in at ``_COHERENT_WZ``)
+    in a window of its seconds ``[lo, hi)`` (the extended or the core span the tests looked
+    at). Returns the candidate (placed by the extended test on the refitted line) or None."""
     _, c_lo, c_hi, slope, intercept, pitch, t_begin, t_end, _ = proposal
     if y.size == 0:
         return None
@@ -537,21 +540,19 @@ def _coherent_candidate(index: FingerprintIndex, track: int, S: Spectrum, y: np.
     # Windows from just before the hashes' core (where the evidence is), not from the far
     # start of a long extended span.
     w_lo = max(a, c_lo - 0.5 * _COHERENT_WINDOW / index.config.frame_seconds)
-    coh = coherence(y, peaks, phases, line=(slope, intercept, pitch), lo=w_lo, hi=b,
-                    config=index.config, bar=_COHERENT_Z, max_windows=_COHERENT_WINDOWS)
-    if (not _passes(coh) and _UNTOUCHED_RANGE < abs(slope - 1.0) <= _UNTOUCHED_SLOPE
-            and abs(pitch) < _GRADED_PITCH):
+    if not _phase_test(y, peaks, phases, (slope, intercept, pitch), w_lo, b, index.config,
+                       weighted_bar=_COHERENT_WZ):
+        if not (_UNTOUCHED_RANGE < abs(slope - 1.0) <= _UNTOUCHED_SLOPE
+                and abs(pitch) < _GRADED_PITCH):
+            return None
         # The line of a short cue under dialogue can be 0.5-0.8 % off; most cues play the
         # track untouched (slope 1): that line, through the same middle, is tested too.
         mid = 0.5 * (a + b)
         line = (1.0, mid - (mid - intercept) / slope, pitch)
-        coh1 = coherence(y, peaks, phases, line=line, lo=w_lo, hi=b, config=index.config,
-                         bar=_COHERENT_Z, max_windows=_COHERENT_WINDOWS,
-                         slope_range=_UNTOUCHED_RANGE)
-        if _passes(coh1):
-            coh, slope, intercept = coh1, line[0], line[1]
-    if not _passes(coh):
-        return None
+        if not _phase_test(y, peaks, phases, line, w_lo, b, index.config,
+                           weighted_bar=_COHERENT_WZ, slope_range=_UNTOUCHED_RANGE):
+            return None
+        slope, intercept = line[0], line[1]
     return _coherent_placed(index, S, proposal, slope, intercept, pitch, score)
 
 
@@ -592,21 +593,31 @@ def _vote_candidates(index: FingerprintIndex, S: Spectrum, y: np.ndarray, qt: np
             hi = min(hi, float(nframes))
             # The votes fix the offset to a frame or so and the slope to 1: the test
             # searches that delay, and little slope.
-            coh = coherence(y, peaks, phases, line=(1.0, icpt, 0.0), lo=lo, hi=hi,
-                            config=index.config, bar=_COHERENT_Z,
-                            max_windows=_COHERENT_WINDOWS, slope_range=_UNTOUCHED_RANGE,
-                            delay=_VOTE_DELAY * index.config.hop)
+            coherent = _phase_test(y, peaks, phases, (1.0, icpt, 0.0), lo, hi, index.config,
+                                   weighted_bar=_VOTE_COHERENT_WZ,
+                                   slope_range=_UNTOUCHED_RANGE,
+                                   delay=_VOTE_DELAY * index.config.hop)
             # Music not in the library can hold a track's exact material (a shared drum
             # sample or loop) and pass the phase test there; its magnitudes, weighted to
             # the track's loud peaks, still say little (benchmarks/cues.py, see README).
-            if _passes(coh) and _weighted_z(S, peaks, (1.0, icpt, 0.0), lo, hi) >= _VOTE_WEIGHTED_Z:
+            if coherent and _weighted_z(S, peaks, (1.0, icpt, 0.0), lo, hi) >= _VOTE_WEIGHTED_Z:
                 proposal = (track, lo, hi, 1.0, icpt, 0.0, t_begin, t_end, 0)
                 out.append(_coherent_placed(index, S, proposal, 1.0, icpt, 0.0, 0))
     return out
 
 
-def _passes(coh: tuple[float, float]) -> bool:
-    return coh[0] >= _COHERENT_Z[0] and coh[1] >= _COHERENT_Z[1]
+def _phase_test(y: np.ndarray, peaks: Peaks, phases: np.ndarray,
+                line: tuple[float, float, float], lo: float, hi: float,
+                config: FingerprintConfig, *,
+                weighted_bar: tuple[float, float], **search: float) -> bool:
+    """Whether the episode holds the track's own waveform on ``line`` in a window of
+    ``[lo, hi)``: the plain phase statistic reaches ``_COHERENT_Z``, or the weighted one
+    (each peak as much as the music is heard there) ``weighted_bar``. Each way in was
+    calibrated on its own (README); a cue under dialogue often passes only the weighted
+    one, a short cue whose few peaks the weighting thins out sometimes only the plain one."""
+    return coherence_test(y, peaks, phases, line=line, lo=lo, hi=hi, config=config,
+                          bar=_COHERENT_Z, weighted_bar=weighted_bar,
+                          max_windows=_COHERENT_WINDOWS, **search)
 
 
 def _blocks(source: object, sr: int | None, target: int) -> Iterator[np.ndarray]:
