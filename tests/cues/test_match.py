@@ -714,3 +714,26 @@ def test_weak_proposal_on_a_wrong_line_is_tried_again_on_its_peaks_line(index, t
                 rescued += 1
     # Measured: 3 of the 8 lines rejected, 2 of those kept on the refitted line.
     assert rejected >= 2 and rescued >= 2, (rejected, rescued)
+
+
+def test_a_phase_tested_cue_under_a_stronger_one_is_judged_on_its_own_seconds(index, tracks):
+    # A cue let in by its phases has little magnitude evidence, so a stronger cue over part
+    # of it (a cross-fade) would explain it away; it stays when its phase test passes again
+    # on the seconds the stronger cue does not cover (2 s or more of them).
+    from heartsong.cues.match import _VOTE_COHERENT_WZ, _coherent_outside
+
+    fs = index.config.frame_seconds
+    tid, s0, ep, unknown = _under_dialogue(tracks, 3, seconds=12, db=0)  # 14-26 s
+    test = {"weighted_bar": _VOTE_COHERENT_WZ, "weighted_z": 4.0}
+    cand = (tid, 14.0 / fs, 26.0 / fs, 1.0, (14.0 - s0) / fs, 0.0, 0.0, 0, 6.0)
+
+    def over(a, b):  # a stronger cue of another track over [a, b) s
+        return [(tid + 1, a / fs, b / fs, 1.0, 0.0, 0.0, 0.0, 30, 20.0)]
+
+    for y, heard in ((ep, True), (unknown, False)):
+        S, _, _ = _episode_view(index, y)
+        y8 = resample(y, sr=SR, target=index.config.sr)
+        assert _coherent_outside(index, S, y8, cand, over(14.0, 21.0), test) is heard
+        assert _coherent_outside(index, S, y8, cand, over(17.0, 21.0), test) is heard
+        # Covered but for 1.5 s: too little of its own.
+        assert not _coherent_outside(index, S, y8, cand, over(14.0, 24.5), test)

@@ -184,6 +184,13 @@ def _prepare(y: np.ndarray, peaks: Peaks, phases: np.ndarray,
             f_ep >= _HIGH_HZ)
 
 
+def _check(window: float, delay: float) -> None:
+    if not window > 0:
+        raise ParameterError("window", f"must be > 0, got {window!r}")
+    if not delay > 0:
+        raise ParameterError("delay", f"must be > 0, got {delay!r}")
+
+
 def _windows(t_ep: np.ndarray, d: np.ndarray, lo: float, hi: float, step: float,
              max_windows: int) -> Iterator[np.ndarray]:
     """Masks of the peaks (with a known episode phase) in each window of ``step`` frames
@@ -225,10 +232,7 @@ def coherence_test(y: np.ndarray, peaks: Peaks, phases: np.ndarray, *,
     >>> coherence_test(ep, pk, ph, line=(1.0, 7 * 62.5 + 40, 0.0), **kw)  # 0.64 s off
     False
     """
-    if not window > 0:
-        raise ParameterError("window", f"must be > 0, got {window!r}")
-    if not delay > 0:
-        raise ParameterError("delay", f"must be > 0, got {delay!r}")
+    _check(window, delay)
     prep = _prepare(y, peaks, phases, line, lo, hi, config)
     if prep is None:
         return False
@@ -320,10 +324,7 @@ def coherence(y: np.ndarray, peaks: Peaks, phases: np.ndarray, *,
     >>> bool(z < 20)
     True
     """
-    if not window > 0:
-        raise ParameterError("window", f"must be > 0, got {window!r}")
-    if not delay > 0:
-        raise ParameterError("delay", f"must be > 0, got {delay!r}")
+    _check(window, delay)
     prep = _prepare(y, peaks, phases, line, lo, hi, config)
     if prep is None:
         return 0.0, 0.0

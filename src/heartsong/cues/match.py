@@ -25,7 +25,8 @@ Pipeline (per 61 s chunk of episode audio, then once globally):
    at the weakest hashes' bar, on the line the track's peaks fit (:func:`_refit_weak`).
 6. *Explain away*: strongest first, a candidate overlapping stronger cues must still be
    significant on the peaks they do not already explain (a version of a song with the
-   same arrangement, a quoted theme, the same track shifted by a repeat are not).
+   same arrangement, a quoted theme, the same track shifted by a repeat are not); one let
+   in by its phases passes its phase test again on the seconds they leave it, or goes.
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ _EXTEND_SECONDS = 60.0  # how far verification looks beyond a candidate's matche
 _FINE_MAX = 384  # hits of one cell used to search its stretch
 _SHADOW_RATIO = 1.5  # a same-track overlap this much weaker than another is its shadow
 _UNEXPLAINED_SHARE = 0.5  # of its z-score a cue must keep on evidence of its own
+_OWN_SECONDS = 2.0  # a phase-tested cue's own stretch, outside stronger cues (_explain_away)
 _GAIN_TOL = 6.0  # dB above the cue's gain that marks another music's level (refine.extend)
 # A candidate lying (this share of it) inside a stronger cue of another track is judged on
 # its own evidence with a wider reach (frames, bands) around the stronger cue's peaks: two
@@ -776,6 +778,7 @@ def find_cues(
     order = np.argsort(qt, kind="stable")  # once, for every pairing with the track's peaks
     qt, qf = qt[order], qf[order]
     cands = []
+    phased: dict[tuple, dict] = {}  # type: ignore[type-arg]  # let in by a phase test: how
     # Every proposal (track, core, line, ends on the line) and, for weak ones that came
     # close, the extended span and z: the cohort test below compares them.
     proposals: list[tuple] = []  # type: ignore[type-arg]
@@ -821,6 +824,7 @@ def find_cues(
                                                proposals[-1], lo, hi, score=score)
                 if kept is not None:
                     cands.append(kept)
+                    phased[kept] = {"weighted_bar": _COHERENT_WZ}
                 elif pres is not None and qual >= min_quality and z >= min_significance:
                     close.append((len(proposals) - 1, lo, hi, z))
                     close_pres[len(proposals) - 1] = pres
@@ -835,7 +839,11 @@ def find_cues(
         lo, hi = max(lo, t_begin, 0.0), min(hi, t_end, float(nframes))
         cands.append((chain.track, lo, hi, slope, intercept, pitch, gain, score, z))
     if refine and S is not None and y.size:
-        cands += _vote_candidates(index, S, y, qt, qf, cands, nframes)
+        voted = _vote_candidates(index, S, y, qt, qf, cands, nframes)
+        cands += voted
+        for c in voted:
+            phased[c] = {"weighted_bar": _VOTE_COHERENT_WZ, "slope_range": _UNTOUCHED_RANGE,
+                         "delay": _VOTE_DELAY * cfg.hop, "weighted_z": _VOTE_WEIGHTED_Z}
     if close and S is not None and cohort_margin is not None:
         for k in _cohort(index, S, proposals, full_z, close, cohort_margin):
             track, lo, hi, slope, intercept, pitch, t_begin, t_end, score = proposals[k]
@@ -845,7 +853,8 @@ def find_cues(
     cands = _union_same_line(cands, fs, max_gap / fs)
     if refine and S is not None:
         cands = _join_fragments(index, S, cands, max_gap / fs)
-        cands = _explain_away(index, S, cands, min_significance, min_score)
+        cands = _explain_away(index, S, cands, min_significance, min_score, y=y,
+                              phased=phased)
         cands = _absorb_continuations(index, S, cands, max_gap / fs)
         cands = [c for c in cands if not _absent(index, S, c, min_score)]
     cues = []
@@ -1206,9 +1215,14 @@ def _needed_z(score: int, seconds: float, pitch: float, *, min_significance: flo
 
 
 def _explain_away(index: FingerprintIndex, S: Spectrum, cands: list[tuple],  # type: ignore[type-arg]
-                  min_significance: float, min_score: int) -> list[tuple]:  # type: ignore[type-arg]
+                  min_significance: float, min_score: int, *, y: np.ndarray | None = None,
+                  phased: dict[tuple, dict] | None = None) -> list[tuple]:  # type: ignore[type-arg]
     """Keep, strongest first, the candidates whose own evidence survives the stronger
-    ones overlapping them (see :func:`heartsong.cues.refine.unexplained_significance`)."""
+    ones overlapping them (see :func:`heartsong.cues.refine.unexplained_significance`).
+
+    A candidate let in by the phase test (``phased``: its test's bars and search) has little
+    magnitude evidence of its own; overlapped (a cross-fade), not nested, it is kept when
+    it passes that test again on its longest stretch the stronger cues do not cover."""
     kept: list[tuple] = []  # type: ignore[type-arg]
     # Strongest first. The peaks' z-score decides up to certainty (_SURE_Z); beyond it the
     # hash count does: a repeated chorus, a version or a slightly stretched alignment makes
@@ -1236,10 +1250,37 @@ def _explain_away(index: FingerprintIndex, S: Spectrum, cands: list[tuple],  # t
                                          lo=lo, hi=hi, others=others,
                                          reach=_NESTED_REACH if nested else (3, 1))
             # Most of its evidence explained by a stronger cue: a version, quote or repeat.
-            if z < max(need, _UNEXPLAINED_SHARE * c[8]):
+            if z < max(need, _UNEXPLAINED_SHARE * c[8]) and not (
+                    y is not None and phased and c in phased and not nested
+                    and _coherent_outside(index, S, y, c, over, phased[c])):
                 continue
         kept.append(c)
     return kept
+
+
+def _coherent_outside(index: FingerprintIndex, S: Spectrum, y: np.ndarray,
+                      cand: tuple, over: list[tuple], test: dict) -> bool:  # type: ignore[type-arg]
+    """Whether ``cand`` passes its phase test (``test``: bars and search) on the longest
+    stretch of its seconds that no cue of ``over`` covers (at least ``_OWN_SECONDS``)."""
+    track, lo, hi, slope, intercept, pitch = cand[:6]
+    cuts = sorted((max(o[1], lo), min(o[2], hi)) for o in over)
+    best, at = (0.0, 0.0), lo
+    for a, b in cuts:
+        if a - at > best[1] - best[0]:
+            best = (at, a)
+        at = max(at, b)
+    if hi - at > best[1] - best[0]:
+        best = (at, hi)
+    a, b = best
+    if (b - a) * index.config.frame_seconds < _OWN_SECONDS:
+        return False
+    peaks, phases = index.peaks(track), index.phases(track)
+    line = (slope, intercept, pitch)
+    search = {k: v for k, v in test.items() if k in ("slope_range", "delay")}
+    if not _phase_test(y, peaks, phases, line, a, b, index.config,
+                       weighted_bar=test["weighted_bar"], **search):
+        return False
+    return "weighted_z" not in test or _weighted_z(S, peaks, line, a, b) >= test["weighted_z"]
 
 
 def _absorb_continuations(index: FingerprintIndex, S: Spectrum,
