@@ -720,11 +720,11 @@ def test_a_phase_tested_cue_under_a_stronger_one_is_judged_on_its_own_seconds(in
     # A cue let in by its phases has little magnitude evidence, so a stronger cue over part
     # of it (a cross-fade) would explain it away; it stays when its phase test passes again
     # on the seconds the stronger cue does not cover (2 s or more of them).
-    from heartsong.cues.match import _VOTE_COHERENT_WZ, _coherent_outside
+    from heartsong.cues.match import _coherent_outside, _vote_test
 
     fs = index.config.frame_seconds
     tid, s0, ep, unknown = _under_dialogue(tracks, 3, seconds=12, db=0)  # 14-26 s
-    test = {"weighted_bar": _VOTE_COHERENT_WZ, "weighted_z": 4.0}
+    test = _vote_test(index.config)._replace(search=())  # (the line is exact here)
     cand = (tid, 14.0 / fs, 26.0 / fs, 1.0, (14.0 - s0) / fs, 0.0, 0.0, 0, 6.0)
 
     def over(a, b):  # a stronger cue of another track over [a, b) s

@@ -84,9 +84,7 @@ def peak_phases(y: np.ndarray, peaks: Peaks, *, config: FingerprintConfig) -> np
     Examples
     --------
     >>> import numpy as np
-    >>> from collections.abc import Iterator
-
-from heartsong.cues.fingerprint import FingerprintConfig, Peaks
+    >>> from heartsong.cues.fingerprint import FingerprintConfig, Peaks
     >>> cfg = FingerprintConfig()
     >>> f = 24 * np.log2(731.3 / cfg.fmin)              # 731.3 Hz in bands
     >>> y = np.cos(2 * np.pi * 731.3 * np.arange(8000) / 8000 + 1.0)
@@ -238,12 +236,12 @@ def coherence_test(y: np.ndarray, peaks: Peaks, phases: np.ndarray, *,
         return False
     t_ep, centres, d, w, db_r, db_e, high = prep
     for sel in _windows(t_ep, d, lo, hi, window / config.frame_seconds, max_windows):
+        hs = sel & high
+        if np.count_nonzero(hs) < _MIN_PEAKS:
+            continue  # the high register's bar cannot be reached either way
         x = centres - centres[sel].mean()
         z = _rayleighs(d[sel], w[sel], x[sel], slope_range, delay,
                        [None, _weights(db_r[sel], db_e[sel])])
-        hs = sel & high
-        if np.count_nonzero(hs) < _MIN_PEAKS:
-            continue
         for weighted, b in ((False, bar), (True, weighted_bar)):
             if z[weighted] >= b[0] and _rayleigh(
                     d[hs], w[hs], x[hs], slope_range, delay,

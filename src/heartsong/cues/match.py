@@ -37,6 +37,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -578,6 +579,7 @@ def _vote_candidates(index: FingerprintIndex, S: Spectrum, y: np.ndarray, qt: np
     untouched alignment is kept when the phase-coherence test finds the track's own
     waveform there (see :func:`_coherent_candidate`)."""
     fs = index.config.frame_seconds
+    test = _vote_test(index.config)
     out: list[tuple] = []  # type: ignore[type-arg]
     for track in sorted(index.saved_track_ids):
         peaks = index.peaks(track)
@@ -596,22 +598,36 @@ def _vote_candidates(index: FingerprintIndex, S: Spectrum, y: np.ndarray, qt: np
             # The votes fix the offset to a frame or so and the slope to 1: the test
             # searches that delay, and little slope.
             coherent = _phase_test(y, peaks, phases, (1.0, icpt, 0.0), lo, hi, index.config,
-                                   weighted_bar=_VOTE_COHERENT_WZ,
-                                   slope_range=_UNTOUCHED_RANGE,
-                                   delay=_VOTE_DELAY * index.config.hop)
+                                   test.weighted_bar, **dict(test.search))
             # Music not in the library can hold a track's exact material (a shared drum
             # sample or loop) and pass the phase test there; its magnitudes, weighted to
             # the track's loud peaks, still say little (benchmarks/cues.py, see README).
-            if coherent and _weighted_z(S, peaks, (1.0, icpt, 0.0), lo, hi) >= _VOTE_WEIGHTED_Z:
+            if coherent and _weighted_z(S, peaks, (1.0, icpt, 0.0), lo, hi) >= test.weighted_z:
                 proposal = (track, lo, hi, 1.0, icpt, 0.0, t_begin, t_end, 0)
                 out.append(_coherent_placed(index, S, proposal, 1.0, icpt, 0.0, 0))
     return out
 
 
+class _PhaseTest(NamedTuple):
+    """How a candidate was let in by its phases: the weighted bar (the plain one is always
+    ``_COHERENT_Z``), the delay and slope search, and the weighted z-score also needed."""
+
+    weighted_bar: tuple[float, float]
+    search: tuple[tuple[str, float], ...] = ()
+    weighted_z: float = -math.inf
+
+
+def _vote_test(config: FingerprintConfig) -> _PhaseTest:
+    """The votes' phase test: slope 1 and the votes' offset fix the line to a frame or so."""
+    return _PhaseTest(_VOTE_COHERENT_WZ, (("slope_range", _UNTOUCHED_RANGE),
+                                          ("delay", _VOTE_DELAY * config.hop)),
+                      _VOTE_WEIGHTED_Z)
+
+
 def _phase_test(y: np.ndarray, peaks: Peaks, phases: np.ndarray,
                 line: tuple[float, float, float], lo: float, hi: float,
-                config: FingerprintConfig, *,
-                weighted_bar: tuple[float, float], **search: float) -> bool:
+                config: FingerprintConfig, weighted_bar: tuple[float, float],
+                **search: float) -> bool:
     """Whether the episode holds the track's own waveform on ``line`` in a window of
     ``[lo, hi)``: the plain phase statistic reaches ``_COHERENT_Z``, or the weighted one
     (each peak as much as the music is heard there) ``weighted_bar``. Each way in was
@@ -778,7 +794,7 @@ def find_cues(
     order = np.argsort(qt, kind="stable")  # once, for every pairing with the track's peaks
     qt, qf = qt[order], qf[order]
     cands = []
-    phased: dict[tuple, dict] = {}  # type: ignore[type-arg]  # let in by a phase test: how
+    phased: dict[tuple, _PhaseTest] = {}  # type: ignore[type-arg]  # let in by its phases: how
     # Every proposal (track, core, line, ends on the line) and, for weak ones that came
     # close, the extended span and z: the cohort test below compares them.
     proposals: list[tuple] = []  # type: ignore[type-arg]
@@ -824,7 +840,7 @@ def find_cues(
                                                proposals[-1], lo, hi, score=score)
                 if kept is not None:
                     cands.append(kept)
-                    phased[kept] = {"weighted_bar": _COHERENT_WZ}
+                    phased[kept] = _PhaseTest(_COHERENT_WZ)
                 elif pres is not None and qual >= min_quality and z >= min_significance:
                     close.append((len(proposals) - 1, lo, hi, z))
                     close_pres[len(proposals) - 1] = pres
@@ -841,9 +857,7 @@ def find_cues(
     if refine and S is not None and y.size:
         voted = _vote_candidates(index, S, y, qt, qf, cands, nframes)
         cands += voted
-        for c in voted:
-            phased[c] = {"weighted_bar": _VOTE_COHERENT_WZ, "slope_range": _UNTOUCHED_RANGE,
-                         "delay": _VOTE_DELAY * cfg.hop, "weighted_z": _VOTE_WEIGHTED_Z}
+        phased.update(dict.fromkeys(voted, _vote_test(cfg)))
     if close and S is not None and cohort_margin is not None:
         for k in _cohort(index, S, proposals, full_z, close, cohort_margin):
             track, lo, hi, slope, intercept, pitch, t_begin, t_end, score = proposals[k]
@@ -1216,7 +1230,8 @@ def _needed_z(score: int, seconds: float, pitch: float, *, min_significance: flo
 
 def _explain_away(index: FingerprintIndex, S: Spectrum, cands: list[tuple],  # type: ignore[type-arg]
                   min_significance: float, min_score: int, *, y: np.ndarray | None = None,
-                  phased: dict[tuple, dict] | None = None) -> list[tuple]:  # type: ignore[type-arg]
+                  phased: dict[tuple, _PhaseTest] | None = None,  # type: ignore[type-arg]
+                  ) -> list[tuple]:  # type: ignore[type-arg]
     """Keep, strongest first, the candidates whose own evidence survives the stronger
     ones overlapping them (see :func:`heartsong.cues.refine.unexplained_significance`).
 
@@ -1259,8 +1274,9 @@ def _explain_away(index: FingerprintIndex, S: Spectrum, cands: list[tuple],  # t
 
 
 def _coherent_outside(index: FingerprintIndex, S: Spectrum, y: np.ndarray,
-                      cand: tuple, over: list[tuple], test: dict) -> bool:  # type: ignore[type-arg]
-    """Whether ``cand`` passes its phase test (``test``: bars and search) on the longest
+                      cand: tuple, over: list[tuple],  # type: ignore[type-arg]
+                      test: _PhaseTest) -> bool:
+    """Whether ``cand`` passes its phase test (``test``) on the longest
     stretch of its seconds that no cue of ``over`` covers (at least ``_OWN_SECONDS``)."""
     track, lo, hi, slope, intercept, pitch = cand[:6]
     cuts = sorted((max(o[1], lo), min(o[2], hi)) for o in over)
@@ -1276,11 +1292,10 @@ def _coherent_outside(index: FingerprintIndex, S: Spectrum, y: np.ndarray,
         return False
     peaks, phases = index.peaks(track), index.phases(track)
     line = (slope, intercept, pitch)
-    search = {k: v for k, v in test.items() if k in ("slope_range", "delay")}
-    if not _phase_test(y, peaks, phases, line, a, b, index.config,
-                       weighted_bar=test["weighted_bar"], **search):
+    if not _phase_test(y, peaks, phases, line, a, b, index.config, test.weighted_bar,
+                       **dict(test.search)):
         return False
-    return "weighted_z" not in test or _weighted_z(S, peaks, line, a, b) >= test["weighted_z"]
+    return test.weighted_z == -math.inf or _weighted_z(S, peaks, line, a, b) >= test.weighted_z
 
 
 def _absorb_continuations(index: FingerprintIndex, S: Spectrum,
