@@ -257,3 +257,16 @@ def test_missing_peaks_matches_the_definition(seed):
     ref = _ref_missing(te, db, level, c, w, 6.0, 0.75, 64.0, 10.0)
     np.testing.assert_array_equal(got, ref)
     assert n < 50 or ((got == 1).any() and (got == 0).any())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_band_counts_matches_searchsorted(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    # rows of a slope search: sorted offsets, with ties and points exactly a band apart
+    r = np.sort(np.round(rng.normal(0, 20, (9, 200)), 1), axis=1)
+    r[:, 50:60] = r[:, 50:51]
+    r[:, 100] = r[:, 99] + 3.0
+    r = np.sort(r, axis=1)
+    want = np.stack([np.searchsorted(row, row + 3.0, "right") for row in r]) - np.arange(200)
+    assert np.array_equal(kernels.band_counts(r, 3.0), want)
+    assert kernels.band_counts(np.zeros((3, 0)), 3.0).shape == (3, 0)

@@ -34,7 +34,8 @@ def test_planted_alignment_is_found_at_its_offset_and_place():
     found = untouched_alignments(qt, qf, ref, loudest=1.0)
     icpt, lo, hi, z = found[0]
     assert abs(icpt - 6000.0) <= 1 and z > 15
-    assert lo >= 6900 and hi <= 7600  # the votes' stretch lies over the planted seconds
+    # the stretch runs from the first vote to the last, over the planted seconds
+    assert lo >= 6990 and hi <= 7510 and hi - lo >= 250
     # one answer per offset and stretch: the neighbours are folded into it
     assert not any(abs(f[0] - icpt) <= 3 and min(f[2], hi) > max(f[1], lo) for f in found[1:])
 
@@ -62,8 +63,11 @@ def test_offset_runs_counts_votes_as_brute_force():
     for r in rows[:50]:
         near = pair & (np.abs(off - r[0]) <= 1)
         times = np.sort(np.broadcast_to(qt[:, None], off.shape)[near])
-        best = max(int(np.sum((times >= a) & (times < a + 256))) for a in times)
+        counts = [int(np.sum((times >= a) & (times < a + 256))) for a in times]
+        best = max(counts)
         assert r[2] == best
+        first = times[counts.index(best)]  # the earliest densest stretch, and its last vote
+        assert r[4] == first and r[6] == times[(times >= first) & (times < first + 256)].max()
         assert r[5] == int(np.sum(pair & (off == r[0])))
 
 

@@ -22,9 +22,9 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["contrast", "distinct_pairs", "evidence", "fine_cells", "line_inliers",
-           "median_abs_deviation", "median_intercept", "missing_peaks", "offset_runs",
-           "peak_weights", "warm"]
+__all__ = ["band_counts", "contrast", "distinct_pairs", "evidence", "fine_cells",
+           "line_inliers", "median_abs_deviation", "median_intercept", "missing_peaks",
+           "offset_runs", "peak_weights", "warm"]
 
 _F32 = np.float32
 # Slack of the quick "no line here" test: it reads unlifted offsets while the count reads
@@ -566,6 +566,27 @@ def warm() -> None:
     missing_peaks(np.zeros(8, np.float64), f32, f32, f32, np.zeros(8, np.float64), 6.0, 0.75,
                   128.0, 10.0)
     offset_runs(f32, f32, f32, f32, np.array([0, 8], np.int64), 16.0, np.ones(2), 0.25, 4)
+    band_counts(np.zeros((2, 8), np.float64), 3.0)
+
+
+@numba.njit(cache=True, nogil=True)
+def band_counts(r: np.ndarray, band: float) -> np.ndarray:
+    """Per row of ``r`` (2-D float64, each row ascending) and per element ``i``: how many
+    elements from ``i`` on lie within ``band`` of it, i.e.
+    ``np.searchsorted(row, row + band, "right") - np.arange(row.size)`` row by row (the
+    refit's slope search, ``heartsong.cues.match._best_slope``)."""
+    rows, n = r.shape
+    out = np.empty((rows, n), np.int64)
+    for k in range(rows):
+        j = 0
+        for i in range(n):
+            edge = r[k, i] + band
+            if j < i:
+                j = i
+            while j < n and r[k, j] <= edge:
+                j += 1
+            out[k, i] = j - i
+    return out
 
 
 @numba.njit(cache=True, nogil=True)
@@ -580,8 +601,9 @@ def offset_runs(qt: np.ndarray, qf: np.ndarray, rt: np.ndarray, rf: np.ndarray,
     span length in ``spans`` (frames), the densest stretch of votes at ``o - 1 .. o + 1``
     is found. Returns one row per (offset, span) with at least ``min_votes`` votes there:
     offset, span, votes, the votes expected by chance (all the votes cast from those
-    frames times 3 / ``track_frames``), the stretch's first frame, and the votes cast
-    for the offset itself over the episode (which breaks ties between neighbours).
+    frames times 3 / ``track_frames``), the stretch's first frame, the votes cast
+    for the offset itself over the episode (which breaks ties between neighbours), and
+    the frame of the stretch's last vote.
     """
     nb = band_start.size - 1
     n_frames = int(qt[-1]) + 2 if qt.size else 1
@@ -611,7 +633,7 @@ def offset_runs(qt: np.ndarray, qf: np.ndarray, rt: np.ndarray, rf: np.ndarray,
                     o = int(np.rint(qt[i] - rt[j])) - o_min
                     times[fill[o]] = qt[i]
                     fill[o] += 1
-    out = np.empty((n_off * spans.size, 6), np.float64)
+    out = np.empty((n_off * spans.size, 7), np.float64)
     nf = 0
     buf = np.empty(64, np.float32)
     for o in range(1, n_off - 1):
@@ -654,5 +676,6 @@ def offset_runs(qt: np.ndarray, qf: np.ndarray, rt: np.ndarray, rf: np.ndarray,
             out[nf, 3] = float(cast[b_] - cast[a]) * 3.0 / track_frames
             out[nf, 4] = buf[at]
             out[nf, 5] = count[o]
+            out[nf, 6] = buf[at + best - 1]
             nf += 1
     return out[:nf].copy()

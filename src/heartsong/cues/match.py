@@ -44,7 +44,13 @@ import numpy as np
 from heartsong.cues.coherence import coherence_test
 from heartsong.cues.fingerprint import FingerprintConfig, Peaks, StreamChunk, fingerprint_stream
 from heartsong.cues.index import FingerprintIndex, expand_ranges
-from heartsong.cues.kernels import distinct_pairs, fine_cells, line_inliers, median_intercept
+from heartsong.cues.kernels import (
+    band_counts,
+    distinct_pairs,
+    fine_cells,
+    line_inliers,
+    median_intercept,
+)
 from heartsong.cues.refine import (
     Presence,
     Spectrum,
@@ -580,6 +586,7 @@ def _vote_candidates(index: FingerprintIndex, S: Spectrum, y: np.ndarray, qt: np
     waveform there (see :func:`_coherent_candidate`)."""
     fs = index.config.frame_seconds
     test = _vote_test(index.config)
+    window = _COHERENT_WINDOW / fs
     out: list[tuple] = []  # type: ignore[type-arg]
     for track in sorted(index.saved_track_ids):
         peaks = index.peaks(track)
@@ -595,14 +602,20 @@ def _vote_candidates(index: FingerprintIndex, S: Spectrum, y: np.ndarray, qt: np
                 continue  # already found
             t_begin, t_end = _track_ends(index, track, 1.0, icpt)
             hi = min(hi, float(nframes))
+            # Whole windows from the first vote; votes closer together than a window, one
+            # window centred on them (from the first vote, a 2-3 s cue would fill part of
+            # it and the rest would dilute it).
+            w_lo = max(mid - 0.5 * window, 0.0) if hi - lo < window else lo
+            w_hi = w_lo + window * max(1, math.ceil((hi - w_lo) / window))
             # The votes fix the offset to a frame or so and the slope to 1: the test
             # searches that delay, and little slope.
-            coherent = _phase_test(y, peaks, phases, (1.0, icpt, 0.0), lo, hi, index.config,
-                                   test.weighted_bar, **dict(test.search))
+            coherent = _phase_test(y, peaks, phases, (1.0, icpt, 0.0), w_lo, w_hi,
+                                   index.config, test.weighted_bar, **dict(test.search))
             # Music not in the library can hold a track's exact material (a shared drum
             # sample or loop) and pass the phase test there; its magnitudes, weighted to
             # the track's loud peaks, still say little (benchmarks/cues.py, see README).
-            if coherent and _weighted_z(S, peaks, (1.0, icpt, 0.0), lo, hi) >= test.weighted_z:
+            if coherent and _weighted_z(S, peaks, (1.0, icpt, 0.0), w_lo,
+                                        w_hi) >= test.weighted_z:
                 proposal = (track, lo, hi, 1.0, icpt, 0.0, t_begin, t_end, 0)
                 out.append(_coherent_placed(index, S, proposal, 1.0, icpt, 0.0, 0))
     return out
@@ -1063,9 +1076,7 @@ def _best_slope(x: np.ndarray, y: np.ndarray, slopes: np.ndarray) -> tuple[float
     """Of ``slopes``, the one whose line ``y = s * x + c`` (best ``c``) has the most points
     in a band ``_REFIT_BAND`` frames wide: ``(s, c, count)``."""
     r = np.sort(y[None, :] - slopes[:, None] * x[None, :], axis=1)
-    # Points within the band starting at each point, row by row.
-    counts = (np.stack([np.searchsorted(row, row + _REFIT_BAND, "right") for row in r])
-              - np.arange(x.size))
+    counts = band_counts(r, _REFIT_BAND)  # points within the band from each point
     k = np.argmax(counts, axis=1)
     best = int(np.argmax(counts[np.arange(slopes.size), k]))
     i = int(k[best])

@@ -49,9 +49,10 @@ def untouched_alignments(qt: np.ndarray, qf: np.ndarray, peaks: Peaks, *,
     Returns
     -------
     list of (intercept, lo, hi, z)
-        ``tq = tr + intercept`` (frames), the stretch ``[lo, hi)`` of episode frames, and
-        z; strongest first, one per offset and stretch (weaker ones within 3 frames of
-        a stronger one's offset, over the same frames, are its neighbours).
+        ``tq = tr + intercept`` (frames), the episode frames ``[lo, hi)`` from the
+        stretch's first vote to its last, and z; strongest first, one per offset and
+        stretch (weaker ones within 3 frames of a stronger one's offset, over the same
+        span of frames, are its neighbours).
 
     Examples
     --------
@@ -96,13 +97,16 @@ def untouched_alignments(qt: np.ndarray, qf: np.ndarray, peaks: Peaks, *,
     keep = z >= min_z
     found = list(zip(rows[keep, 0].tolist(), rows[keep, 4].tolist(),
                      (rows[keep, 4] + rows[keep, 1]).tolist(), z[keep].tolist(),
-                     rows[keep, 5].tolist(), strict=True))
+                     rows[keep, 5].tolist(), (rows[keep, 6] + 1.0).tolist(), strict=True))
     # Strongest first; of neighbours that tie (one frame apart, the same votes), the offset
     # the votes themselves chose most.
     found.sort(key=lambda a: (-a[3], -a[4]))
-    kept: list[tuple[float, float, float, float]] = []
+    kept: list[tuple[float, ...]] = []
     for a in found:
         if not any(abs(a[0] - b[0]) <= 3 and min(a[2], b[2]) > max(a[1], b[1]) for b in kept):
-            kept.append(a[:4])
-    return kept
+            kept.append(a)
+    # The span's end is only where the count stopped; the last vote says where the track
+    # was last heard (a 3 s cue counted over 8 s would be placed and tested on 5 s of
+    # something else).
+    return [(a[0], a[1], a[5], a[3]) for a in kept]
 
