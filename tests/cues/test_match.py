@@ -716,6 +716,29 @@ def test_weak_proposal_on_a_wrong_line_is_tried_again_on_its_peaks_line(index, t
     assert rejected >= 2 and rescued >= 2, (rejected, rescued)
 
 
+def test_a_vocoded_cue_cannot_explain_away_a_phase_tested_one(index, monkeypatch):
+    # A phase vocoder rebuilds the phases, so a tempo-changed or transposed cue cannot be
+    # what a phase-tested cue inside it was found on; an untouched or speed-changed one can
+    # (an instrumental version shares its vocal version's waveform), as can magnitudes.
+    import heartsong.cues.match as match
+
+    monkeypatch.setattr(match, "unexplained_significance", lambda *a, **k: 0.0)
+    fs = index.config.frame_seconds
+
+    def host(slope, pitch):  # a strong cue of another track over 0-60 s
+        return (100, 0.0, 60.0 / fs, slope, 0.0, pitch, -3.0, 60, 25.0)
+
+    weak = (101, 20.0 / fs, 25.0 / fs, 1.0, 20.0 / fs, 0.0, -9.0, 0, 4.0)  # inside it
+    phased = {weak: match._vote_test(index.config)}
+    speed = 24 * math.log2(1.03)  # +3 % faster: 1.02 bands up
+    for (slope, pitch), kept in (((1 / 0.95, 0.0), True), ((1.0, 2.0), True),
+                                 ((1.0, 0.0), False), ((1 / 1.03, speed), False)):
+        out = match._explain_away(index, None, [host(slope, pitch), weak], 7.0, 12,
+                                  y=np.zeros(8, np.float16), phased=phased)
+        assert (weak in out) is kept, (slope, pitch)
+    assert weak not in match._explain_away(index, None, [host(1 / 0.95, 0.0), weak], 7.0, 12)
+
+
 def test_a_phase_tested_cue_under_a_stronger_one_is_judged_on_its_own_seconds(index, tracks):
     # A cue let in by its phases has little magnitude evidence, so a stronger cue over part
     # of it (a cross-fade) would explain it away; it stays when its phase test passes again

@@ -26,7 +26,8 @@ Pipeline (per 61 s chunk of episode audio, then once globally):
 6. *Explain away*: strongest first, a candidate overlapping stronger cues must still be
    significant on the peaks they do not already explain (a version of a song with the
    same arrangement, a quoted theme, the same track shifted by a repeat are not); one let
-   in by its phases passes its phase test again on the seconds they leave it, or goes.
+   in by its phases passes its phase test again on the seconds they leave it, or goes (a
+   tempo-changed or transposed cue never counts against it: a vocoder rebuilds phases).
 """
 
 from __future__ import annotations
@@ -103,6 +104,9 @@ _FINE_MAX = 384  # hits of one cell used to search its stretch
 _SHADOW_RATIO = 1.5  # a same-track overlap this much weaker than another is its shadow
 _UNEXPLAINED_SHARE = 0.5  # of its z-score a cue must keep on evidence of its own
 _OWN_SECONDS = 2.0  # a phase-tested cue's own stretch, outside stronger cues (_explain_away)
+# Tempo and pitch this far (bands) from a speed change's pairing: a vocoded line (_vocoded).
+# A ±5 % tempo change is 1.8 bands off it, ±100 cents 2; a line's fitted pitch errs by <0.1.
+_VOCODED_BANDS = 0.5
 _GAIN_TOL = 6.0  # dB above the cue's gain that marks another music's level (refine.extend)
 # A candidate lying (this share of it) inside a stronger cue of another track is judged on
 # its own evidence with a wider reach (frames, bands) around the stronger cue's peaks: two
@@ -1248,14 +1252,20 @@ def _explain_away(index: FingerprintIndex, S: Spectrum, cands: list[tuple],  # t
 
     A candidate let in by the phase test (``phased``: its test's bars and search) has little
     magnitude evidence of its own; overlapped (a cross-fade), not nested, it is kept when
-    it passes that test again on its longest stretch the stronger cues do not cover."""
+    it passes that test again on its longest stretch the stronger cues do not cover. The
+    vocoded ones among those (see :func:`_vocoded`) do not count against it."""
     kept: list[tuple] = []  # type: ignore[type-arg]
     # Strongest first. The peaks' z-score decides up to certainty (_SURE_Z); beyond it the
     # hash count does: a repeated chorus, a version or a slightly stretched alignment makes
     # the track's peaks stand out about as much, but the exact place matches more hashes.
+    bpo = index.config.bins_per_octave
     for c in sorted(cands, key=lambda c: (-min(c[8], _SURE_Z), -c[7], -c[8])):
         track, lo, hi, slope, intercept, pitch, _gain, score = c[:8]
         over = [o for o in kept if min(hi, o[2]) > max(lo, o[1])]
+        if phased and c in phased:
+            # A phase vocoder rebuilds the phases: a tempo-changed or transposed cue cannot
+            # hold the waveform the phase test found, whatever it shares with the track.
+            over = [o for o in over if not _vocoded(o[3], o[5], bpo)]
         if over:
             need = _needed_z(score, (hi - lo) * index.config.frame_seconds, pitch,
                              min_significance=min_significance, min_score=min_score)
@@ -1282,6 +1292,12 @@ def _explain_away(index: FingerprintIndex, S: Spectrum, cands: list[tuple],  # t
                 continue
         kept.append(c)
     return kept
+
+
+def _vocoded(slope: float, pitch: float, bins_per_octave: int) -> bool:
+    """Whether a line's tempo and pitch changed apart (a phase vocoder's work) rather than
+    together (played faster or slower: ``pitch = -bins_per_octave * log2(slope)``)."""
+    return abs(pitch + bins_per_octave * math.log2(slope)) > _VOCODED_BANDS
 
 
 def _coherent_outside(index: FingerprintIndex, S: Spectrum, y: np.ndarray,
