@@ -190,16 +190,17 @@ def _check(window: float, delay: float) -> None:
 
 
 def _windows(t_ep: np.ndarray, d: np.ndarray, lo: float, hi: float, step: float,
-             max_windows: int) -> Iterator[np.ndarray]:
-    """Masks of the peaks (with a known episode phase) in each window of ``step`` frames
-    from ``lo``, at most ``max_windows`` of them, skipping those with too few peaks."""
+             max_windows: int) -> Iterator[tuple[float, np.ndarray]]:
+    """Each window of ``step`` frames from ``lo`` (at most ``max_windows`` of them): its
+    first frame and the mask of its peaks with a known episode phase, skipping windows
+    with too few peaks."""
     for k in range(max_windows):
         a = lo + k * step
         if a >= hi:
             return
         sel = (t_ep >= a) & (t_ep < a + step) & np.isfinite(d)
         if np.count_nonzero(sel) >= _MIN_PEAKS:
-            yield sel
+            yield a, sel
 
 
 def coherence_test(y: np.ndarray, peaks: Peaks, phases: np.ndarray, *,
@@ -207,11 +208,12 @@ def coherence_test(y: np.ndarray, peaks: Peaks, phases: np.ndarray, *,
                    config: FingerprintConfig, bar: tuple[float, float],
                    weighted_bar: tuple[float, float], window: float = 3.0,
                    max_windows: int = 8, slope_range: float = _SLOPE,
-                   delay: float = _TAU) -> bool:
-    """Whether a window of ``[lo, hi)`` reaches ``bar`` with the plain statistics of
-    :func:`coherence` or ``weighted_bar`` with the weighted ones: the two tests of
-    ``coherence(..., weighted=False)`` and ``coherence(..., weighted=True)`` in one pass
-    (the same windows, phases and search tables).
+                   delay: float = _TAU) -> tuple[float, float] | None:
+    """The first window of ``[lo, hi)`` that reaches ``bar`` with the plain statistics of
+    :func:`coherence` or ``weighted_bar`` with the weighted ones, as episode frames
+    ``(start, end)``, or None: the two tests of ``coherence(..., weighted=False)`` and
+    ``coherence(..., weighted=True)`` in one pass (the same windows, phases and search
+    tables).
 
     Examples
     --------
@@ -225,17 +227,18 @@ def coherence_test(y: np.ndarray, peaks: Peaks, phases: np.ndarray, *,
     >>> ep = np.random.default_rng(0).normal(0, 0.05, 8000 * 30)
     >>> ep[8000 * 7 : 8000 * 7 + track.size] += track
     >>> kw = dict(lo=8 * 62.5, hi=11 * 62.5, config=cfg, bar=(24, 13), weighted_bar=(20, 10))
-    >>> coherence_test(ep, pk, ph, line=(1.0, 7 * 62.5, 0.0), **kw)
+    >>> coherence_test(ep, pk, ph, line=(1.0, 7 * 62.5, 0.0), **kw)  # frames 500-687.5
+    (500.0, 687.5)
+    >>> coherence_test(ep, pk, ph, line=(1.0, 7 * 62.5 + 40, 0.0), **kw) is None  # 0.64 s off
     True
-    >>> coherence_test(ep, pk, ph, line=(1.0, 7 * 62.5 + 40, 0.0), **kw)  # 0.64 s off
-    False
     """
     _check(window, delay)
     prep = _prepare(y, peaks, phases, line, lo, hi, config)
     if prep is None:
-        return False
+        return None
     t_ep, centres, d, w, db_r, db_e, high = prep
-    for sel in _windows(t_ep, d, lo, hi, window / config.frame_seconds, max_windows):
+    step = window / config.frame_seconds
+    for a, sel in _windows(t_ep, d, lo, hi, step, max_windows):
         hs = sel & high
         if np.count_nonzero(hs) < _MIN_PEAKS:
             continue  # the high register's bar cannot be reached either way
@@ -246,8 +249,8 @@ def coherence_test(y: np.ndarray, peaks: Peaks, phases: np.ndarray, *,
             if z[weighted] >= b[0] and _rayleigh(
                     d[hs], w[hs], x[hs], slope_range, delay,
                     _weights(db_r[hs], db_e[hs]) if weighted else None) >= b[1]:
-                return True
-    return False
+                return a, min(a + step, hi)
+    return None
 
 
 def coherence(y: np.ndarray, peaks: Peaks, phases: np.ndarray, *,
@@ -328,7 +331,7 @@ def coherence(y: np.ndarray, peaks: Peaks, phases: np.ndarray, *,
         return 0.0, 0.0
     t_ep, centres, d, w, db_r, db_e, high = prep
     best, score = (0.0, 0.0), -np.inf
-    for sel in _windows(t_ep, d, lo, hi, window / config.frame_seconds, max_windows):
+    for _, sel in _windows(t_ep, d, lo, hi, window / config.frame_seconds, max_windows):
         x = centres - centres[sel].mean()
         wt = _weights(db_r[sel], db_e[sel]) if weighted else None
         z = _rayleigh(d[sel], w[sel], x[sel], slope_range, delay, wt)

@@ -45,7 +45,7 @@ __all__ = [
 FINGERPRINT_KIND = "fingerprint"
 CUES_KIND = "cues"
 #: Bump when the matcher's output changes meaning, so stored cue sheets are recomputed.
-MATCHER_VERSION = "cues-20"
+MATCHER_VERSION = "cues-21"
 # Fingerprints are computed at the index's own rate; decoding straight to it is cheapest.
 _FP_SR = 8000
 # Save the index every this many tracks, so a killed build keeps most of its work.

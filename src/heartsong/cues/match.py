@@ -620,6 +620,11 @@ def _vote_candidates(index: FingerprintIndex, S: Spectrum, y: np.ndarray, qt: np
             # the track's loud peaks, still say little (benchmarks/cues.py, see README).
             if coherent and _weighted_z(S, peaks, (1.0, icpt, 0.0), w_lo,
                                         w_hi) >= test.weighted_z:
+                # Placed from the seconds the waveform was found in: the votes' first or
+                # last can be chance's, seconds off the cue, and the placement only grows.
+                a, b = max(lo, coherent[0]), min(hi, coherent[1])
+                if b > a:
+                    lo, hi = a, b
                 proposal = (track, lo, hi, 1.0, icpt, 0.0, t_begin, t_end, 0)
                 out.append(_coherent_placed(index, S, proposal, 1.0, icpt, 0.0, 0))
     return out
@@ -644,12 +649,13 @@ def _vote_test(config: FingerprintConfig) -> _PhaseTest:
 def _phase_test(y: np.ndarray, peaks: Peaks, phases: np.ndarray,
                 line: tuple[float, float, float], lo: float, hi: float,
                 config: FingerprintConfig, weighted_bar: tuple[float, float],
-                **search: float) -> bool:
-    """Whether the episode holds the track's own waveform on ``line`` in a window of
-    ``[lo, hi)``: the plain phase statistic reaches ``_COHERENT_Z``, or the weighted one
-    (each peak as much as the music is heard there) ``weighted_bar``. Each way in was
-    calibrated on its own (README); a cue under dialogue often passes only the weighted
-    one, a short cue whose few peaks the weighting thins out sometimes only the plain one."""
+                **search: float) -> tuple[float, float] | None:
+    """The window of ``[lo, hi)`` (episode frames) where the episode holds the track's own
+    waveform on ``line``, or None: the plain phase statistic reaches ``_COHERENT_Z``, or
+    the weighted one (each peak as much as the music is heard there) ``weighted_bar``. Each
+    way in was calibrated on its own (README); a cue under dialogue often passes only the
+    weighted one, a short cue whose few peaks the weighting thins out sometimes only the
+    plain one."""
     return coherence_test(y, peaks, phases, line=line, lo=lo, hi=hi, config=config,
                           bar=_COHERENT_Z, weighted_bar=weighted_bar,
                           max_windows=_COHERENT_WINDOWS, **search)
