@@ -1,5 +1,5 @@
-"""The cue benchmark's own bookkeeping: which cause an edge error is put down to, and how
-many line hashes a distortion alone keeps."""
+"""The cue benchmark's own bookkeeping: which cause an edge error is put down to, how
+many line hashes a distortion alone keeps, and the bound of a perfect search."""
 
 from __future__ import annotations
 
@@ -10,17 +10,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 _env = dict(os.environ)
+import benchmarks.cues as bench  # noqa: E402
 import numpy as np  # noqa: E402
 from benchmarks.cues import (  # noqa: E402
     DISTORTIONS,
     GEN_SR,
     Options,
     boundary_causes,
+    diagnosis,
     distortion_yield,
     generate,
     line_hashes,
 )
 
+from heartsong.audio import write  # noqa: E402
 from heartsong.cues import FingerprintIndex, synth  # noqa: E402
 
 # The benchmark pins thread counts for its own timing; the rest of the suite keeps its own.
@@ -94,3 +97,34 @@ def test_a_cache_holds_one_generated_set_at_a_time(tmp_path: Path) -> None:
     # ...so a's set is generated again, not reused with b's audio under a's truth.
     assert not generate(a, tmp_path).get("reused")
     np.testing.assert_array_equal(np.load(tmp_path / "tracks" / "0.npy"), first)
+
+
+def test_the_bound_of_a_perfect_search(tmp_path: Path) -> None:
+    idx = FingerprintIndex(tmp_path / "index")
+    a = synth.music(81, duration=40.0, sr=GEN_SR)
+    idx.add(0, a, sr=GEN_SR)
+    idx.add(1, synth.music(82, duration=40.0, sr=GEN_SR), sr=GEN_SR)
+    idx.save()
+    # Track 0 plays from 5 s for 20 s, 2 s into the episode, under noise 10 dB down.
+    ep = np.concatenate([np.zeros(2 * GEN_SR, np.float32), a[5 * GEN_SR : 25 * GEN_SR],
+                         np.zeros(2 * GEN_SR, np.float32)])
+    rng = np.random.default_rng(0)
+    ep = ep + rng.normal(0.0, 0.1 * float(np.std(ep)), ep.size).astype(np.float32)
+    path = write(tmp_path / "ep.flac", ep, sr=GEN_SR)
+    cue = {"start": 2.0, "end": 22.0, "track_start": 5.0, "tempo": 1.0, "pitch_cents": 0.0,
+           "distortion": "none"}
+    truth = [{**cue, "track_id": 0}, {**cue, "track_id": 1},  # track 1 never plays
+             {**cue, "track_id": 0, "track_start": 15.0}]  # nor track 0 10 s further on
+    bench._INDEX = FingerprintIndex(tmp_path / "index")
+    try:
+        rows = bench._diagnose((str(path), truth, []))
+    finally:
+        bench._INDEX = None
+    assert [r["accepted"] for r in rows] == [True, False, False]
+    assert [r["coherent"] for r in rows] == [True, False, False]
+    assert rows[0]["z_true"] > 11 > max(rows[1]["z_true"], rows[2]["z_true"])
+    assert not any(r["found"] for r in rows)  # nothing was detected in this call
+    # One cue of three within the bound, none found: R 0.33, F1 at precision 1 0.50.
+    line = next(ln for ln in diagnosis({"+0": rows}).splitlines()
+                if ln.split()[:1] == ["+0"] and "0.33" in ln)
+    assert line.split()[1:4] == ["0.00", "0.33", "0.50"]
