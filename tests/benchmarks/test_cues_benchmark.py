@@ -22,6 +22,7 @@ from benchmarks.cues import (  # noqa: E402
     generate,
     line_hashes,
 )
+from benchmarks.cues_evidence import fine_structure, spectrum_statistic  # noqa: E402
 
 from heartsong.audio import write  # noqa: E402
 from heartsong.cues import FingerprintIndex, synth  # noqa: E402
@@ -128,3 +129,22 @@ def test_the_bound_of_a_perfect_search(tmp_path: Path) -> None:
     line = next(ln for ln in diagnosis({"+0": rows}).splitlines()
                 if ln.split()[:1] == ["+0"] and "0.33" in ln)
     assert line.split()[1:4] == ["0.00", "0.33", "0.50"]
+
+
+def test_the_album_audio_statistic_finds_the_true_line_only() -> None:
+    rng = np.random.default_rng(1)
+    # A track's fine structure: partials on a few bands, held for 20 frames at a time.
+    track = np.full((600, 80), -60.0)
+    for a in range(0, 600, 20):
+        track[a : a + 20, rng.choice(80, 6, replace=False)] = -20.0
+    R = fine_structure(track)
+    assert np.allclose(fine_structure(track + 7.0), R)  # level does not matter
+    # The episode plays frames 100-400 of it from frame 50, a band up, under noise.
+    ep = rng.normal(-40.0, 6.0, (400, 80))
+    ep[50:350, 1:] = np.maximum(ep[50:350, 1:], track[100:400, :-1] + rng.normal(0, 6, (300, 79)))
+    E = fine_structure(ep, smooth=3)
+    true = spectrum_statistic(E, R, 50, 350, line=(1.0, -50.0, 1.0))
+    moved = [spectrum_statistic(E, R, 50, 350, line=(1.0, -50.0 + s, 1.0)) for s in (-40, 40)]
+    off_pitch = spectrum_statistic(E, R, 50, 350, line=(1.0, -50.0, 4.0))
+    assert true > 5 * max(abs(v) for v in [*moved, off_pitch])
+    assert np.isnan(spectrum_statistic(E, R, 50, 70, line=(1.0, -50.0, 1.0)))  # < 30 frames
