@@ -107,6 +107,9 @@ GEN_SR = 16000
 SNRS = (10.0, 0.0, -5.0, -10.0, -15.0)
 DISTORTIONS = ("none", "speed-3", "speed+3", "tempo-5", "tempo+5", "pitch-100", "pitch+100",
                "resample")
+# Distortions that keep the track's waveform (the phase test can find them); a phase
+# vocoder (tempo, pitch) rebuilds the phases.
+WAVEFORM_KEPT = ("none", "resample", "speed-3", "speed+3")
 GOALS = {
     "f1_at_-10": 0.95, "recall_at_-15": 0.8, "boundary_median": 0.5, "boundary_p95": 1.5,
     "distortion_recall": 0.9, "x_real_time": 300.0, "index_mb_per_hour": 1.5,
@@ -329,8 +332,12 @@ def generate(opt: Options, root: Path) -> dict:
 
 
 # ----------------------------------------------------------------------------- matching
-# The matcher's acceptance level (find_cues' min_significance), for the --diagnose ceiling.
-_ACCEPT_Z = float(inspect.signature(find_cues).parameters["min_significance"].default)
+# The matcher's acceptance level, quality floor and hash count for the strong bar (find_cues'
+# defaults), for --diagnose.
+_DEFAULTS = inspect.signature(find_cues).parameters
+_ACCEPT_Z = float(_DEFAULTS["min_significance"].default)
+_MIN_QUALITY = float(_DEFAULTS["min_quality"].default)
+_MIN_SCORE = int(_DEFAULTS["min_score"].default)
 _INDEX: FingerprintIndex | None = None
 
 
@@ -387,8 +394,6 @@ def _diagnose(args: tuple[str, list[dict], list[dict]]) -> list[dict]:
     S = Spectrum(Spectrum.quantise(np.concatenate(parts)), smooth=cfg.time_smooth)
     y = np.concatenate(audio)
     tq, trk, tr, pp = (np.concatenate([h[i] for h in hits]) for i in range(4))
-    quality = float(inspect.signature(find_cues).parameters["min_quality"].default)
-    min_score = int(inspect.signature(find_cues).parameters["min_score"].default)
     window = _COHERENT_WINDOW / fs
     rows = []
     for c in truth:
@@ -404,9 +409,9 @@ def _diagnose(args: tuple[str, list[dict], list[dict]]) -> list[dict]:
         q, z = significance(pres, s_fr, e_fr)
         zw = significance(pres, s_fr, e_fr, weighted=True)[1]
         need = _needed_z(n_on, c["end"] - c["start"], pitch, min_significance=_ACCEPT_Z,
-                         min_score=min_score)
+                         min_score=_MIN_SCORE)
         coherent = None
-        if c["distortion"] in _WAVEFORM_KEPT:
+        if c["distortion"] in WAVEFORM_KEPT:
             # Whole windows over the cue; a cue shorter than one, one window centred on it.
             lo, hi = s_fr, e_fr
             if hi - lo < window:
@@ -416,7 +421,7 @@ def _diagnose(args: tuple[str, list[dict], list[dict]]) -> list[dict]:
                 y, peaks, _INDEX.phases(c["track_id"]), line=(slope, icpt, pitch), lo=lo,
                 hi=hi, config=cfg, bar=_COHERENT_Z, weighted_bar=_COHERENT_WZ,
                 max_windows=10**6) is not None
-        accepted = bool((q >= quality and (z >= need or zw >= _weighted_bar(n_on, pitch)))
+        accepted = bool((q >= _MIN_QUALITY and (z >= need or zw >= _weighted_bar(n_on, pitch)))
                         or coherent)
         ok = any(f["track_id"] == c["track_id"] and f["start"] < c["end"]
                  and f["end"] > c["start"] for f in found)
@@ -426,9 +431,6 @@ def _diagnose(args: tuple[str, list[dict], list[dict]]) -> list[dict]:
     return rows
 
 
-# Distortions that keep the track's waveform (the phase test can find them); a phase
-# vocoder (tempo, pitch) rebuilds the phases.
-_WAVEFORM_KEPT = ("none", "resample", "speed-3", "speed+3")
 # z-scores at the true alignment the bound table also counts (any hashes): the weak bar,
 # and lower ones a search would have to afford to reach the goals.
 _BOUND_BARS = (11.0, 9.0, 7.0, 5.0)

@@ -25,31 +25,25 @@ vocoder's tempo and pitch changes do not, so only magnitudes can find those cues
 
 from __future__ import annotations
 
+import argparse
+import multiprocessing as mp
 import os
+from pathlib import Path
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+import numpy as np
+from benchmarks.cues import GEN_SR, SNRS, WAVEFORM_KEPT, Options, generate
+from scipy.ndimage import map_coordinates, uniform_filter1d
 
-import argparse  # noqa: E402
-import multiprocessing as mp  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
-from benchmarks.cues import GEN_SR, SNRS, Options, generate  # noqa: E402
-from scipy.ndimage import map_coordinates, uniform_filter1d  # noqa: E402
-
-from heartsong.cues import FingerprintIndex  # noqa: E402
-from heartsong.cues.fingerprint import (  # noqa: E402
+from heartsong.cues import FingerprintIndex
+from heartsong.cues.fingerprint import (
     FingerprintConfig,
     Peaks,
     resample,
     spectrogram,
 )
-from heartsong.cues.match import _blocks  # noqa: E402
-from heartsong.cues.refine import Spectrum, presence, significance  # noqa: E402
+from heartsong.cues.match import _blocks
+from heartsong.cues.refine import Spectrum, presence, significance
 
-# Distortions that keep the track's waveform (see benchmarks/cues.py's _WAVEFORM_KEPT).
-KEPT = ("none", "resample", "speed-3", "speed+3")
 _WIDE = 17  # bands of the moving average the fine structure is taken against
 
 
@@ -158,10 +152,10 @@ def report(rows: list[dict], *, snr: float, seed: int) -> str:
     lines = [f"Evidence at the true line, seed {seed}, {snr:+g} dB: z against the same track "
              "moved 5-60 s (median, share >= 7)",
              f"{'cues':>27} {'n':>4} {'peaks (index)':>16} {'spectrum (album audio)':>24}"]
-    for label, kinds in (("waveform kept", KEPT), ("tempo/pitch changed", None)):
+    for label, kept in (("waveform kept", True), ("tempo/pitch changed", False)):
         for lo, hi in ((0.0, 5.0), (5.0, np.inf)):
             grp = [r for r in rows if lo <= r["seconds"] < hi
-                   and ((r["distortion"] in KEPT) == (kinds is not None))]
+                   and (r["distortion"] in WAVEFORM_KEPT) == kept]
             if not grp:
                 continue
             p = np.array([r["peaks"] for r in grp])
