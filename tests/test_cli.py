@@ -228,6 +228,14 @@ def test_cue_verbs_end_to_end(tmp_path: Path) -> None:
     assert r.returncode == 0 and "Song 2 at 0:08" in r.stdout and "00:00:13" in r.stdout
     r = run("scenes", "No Such Song", library=lib)
     assert r.returncode == 1 and r.stderr.startswith("heartsong: no track matches")
+    # A file the library does not hold as an episode: how to add it, in one line.
+    for verb in ("cues", "arc"):
+        r = run(verb, str(tmp_path / "clip.wav"), library=lib)
+        assert r.returncode == 1 and r.stderr.count("\n") == 1, r.stderr
+        assert r.stderr.startswith(f"heartsong: {tmp_path / 'clip.wav'}: not an episode in ")
+        assert "heartsong scan" in r.stderr and "--episodes" in r.stderr
+    r = run("arc", "No Such Episode", library=lib)
+    assert r.returncode == 1 and r.stderr.startswith("heartsong: no episode matches")
     assert "older heartsong" not in run("cues", library=lib).stderr
     # An index written before time smoothing existed (its manifest has no such field).
     manifest = tmp_path / "lib.db.fingerprints" / "manifest.json"

@@ -31,7 +31,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from heartsong.errors import HeartsongError, ParameterError
+from heartsong.errors import HeartsongError, LibraryError, ParameterError
 from heartsong.library import Library, ScanReport
 
 try:  # newer Typer vendors Click; older Typer depends on it.
@@ -74,6 +74,18 @@ def _main(
 
 def _open(default: Path | None = None) -> Library:
     return Library(_State.library or default)
+
+
+def _episode(lib: Library, ref: str) -> Any:
+    """``lib.episode(ref)``; a file on disk that the library does not hold says how to add it
+    (a user often names the video itself)."""
+    try:
+        return lib.episode(ref)
+    except LibraryError:
+        if Path(ref).is_file():
+            raise LibraryError(f"{ref}: not an episode in {lib.path}; add it with "
+                               f"`heartsong scan {ref} --episodes --work NAME`") from None
+        raise
 
 
 class _RateColumn(ProgressColumn):
@@ -349,7 +361,7 @@ def cues(
     from heartsong.cues.library import index_directory, library_cues, track_infos
 
     with _open() as lib:
-        chosen = [lib.episode(ref) for ref in episodes] if episodes else lib.episodes(work=work)
+        chosen = [_episode(lib, ref) for ref in episodes] if episodes else lib.episodes(work=work)
         if not chosen:
             raise HeartsongError(f"{lib.path}: no episodes to search; scan some with --episodes")
         stored = FingerprintIndex.stored_config(index_directory(lib))
@@ -485,7 +497,7 @@ def arc(
     from heartsong.cues.library import library_cues
 
     with _open() as lib:
-        e = lib.episode(episode)
+        e = _episode(lib, episode)
         found, report = library_cues(lib, [e])
         if e.id not in found:
             reason = report.failed[0][1] if report.failed else "no cue sheet"
