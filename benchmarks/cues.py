@@ -100,7 +100,7 @@ from heartsong.cues import (  # noqa: E402
     synth,
 )
 from heartsong.cues.evaluate import match_cues  # noqa: E402
-from heartsong.cues.fingerprint import fingerprint, resample  # noqa: E402
+from heartsong.cues.fingerprint import FingerprintConfig, fingerprint, resample  # noqa: E402
 from heartsong.cues.match import _GRADED_EXTRA_Z, _WEAK_EXTRA_Z  # noqa: E402
 
 GEN_SR = 16000
@@ -355,6 +355,17 @@ def _match(path: str) -> dict:
             "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
 
 
+def true_line(c: dict, config: FingerprintConfig) -> tuple[float, float,
+                                                           tuple[float, float, float]]:
+    """A true cue's episode frames ``[lo, hi)`` and its line ``(slope, intercept, pitch)``:
+    ``t_ep = slope * t_track + intercept`` (frames), pitch in bands."""
+    fs = config.frame_seconds
+    slope = 1.0 / c["tempo"]
+    lo, hi = c["start"] / fs, c["end"] / fs
+    return lo, hi, (slope, lo - slope * c["track_start"] / fs,
+                    c["pitch_cents"] / 1200.0 * config.bins_per_octave)
+
+
 def _diagnose(args: tuple[str, list[dict], list[dict]]) -> list[dict]:
     """Per true cue of one render: found or not, hashes on the true line, z at the truth,
     and whether the matcher's own tests would accept the cue there.
@@ -397,10 +408,7 @@ def _diagnose(args: tuple[str, list[dict], list[dict]]) -> list[dict]:
     window = _COHERENT_WINDOW / fs
     rows = []
     for c in truth:
-        slope = 1.0 / c["tempo"]
-        s_fr, e_fr = c["start"] / fs, c["end"] / fs
-        icpt = s_fr - slope * c["track_start"] / fs
-        pitch = c["pitch_cents"] / 1200.0 * cfg.bins_per_octave
+        s_fr, e_fr, (slope, icpt, pitch) = true_line(c, cfg)
         m = (trk == c["track_id"]) & (tq >= s_fr) & (tq < e_fr)
         n_on = _count_on_line(tq[m], tr[m], pp[m], slope=slope, intercept=icpt, pitch=pitch)
         peaks = _INDEX.peaks(c["track_id"])

@@ -31,7 +31,7 @@ import os
 from pathlib import Path
 
 import numpy as np
-from benchmarks.cues import GEN_SR, SNRS, WAVEFORM_KEPT, Options, generate
+from benchmarks.cues import GEN_SR, SNRS, WAVEFORM_KEPT, Options, generate, true_line
 from scipy.ndimage import map_coordinates, uniform_filter1d
 
 from heartsong.cues import FingerprintIndex
@@ -92,12 +92,16 @@ def spectrum_statistic(E: np.ndarray, R: np.ndarray, lo: float, hi: float, *,
 
 
 _ROOT: Path | None = None
+_INDEX: FingerprintIndex | None = None
 _ARGS: dict = {}
 
 
 def _init(root: str, args: dict) -> None:
-    global _ROOT
+    global _ROOT, _INDEX
     _ROOT = Path(root)
+    _INDEX = FingerprintIndex(_ROOT / "index")
+    if _INDEX.config != FingerprintConfig():
+        raise SystemExit("the cached index was built with another fingerprint config")
     _ARGS.update(args)
 
 
@@ -111,11 +115,8 @@ def _both(prepared: Spectrum, E: np.ndarray, peaks: Peaks, R: np.ndarray,
 
 def _render(r: dict) -> list[dict]:
     """Both statistics, standardised, for the short cues of one render."""
-    assert _ROOT is not None
-    cfg = FingerprintConfig()
-    index = FingerprintIndex(_ROOT / "index")
-    if index.config != cfg:
-        raise SystemExit("the cached index was built with another fingerprint config")
+    assert _ROOT is not None and _INDEX is not None
+    cfg = _INDEX.config
     fs = cfg.frame_seconds
     y = np.concatenate(list(_blocks(str(_ROOT / "episodes" / r["file"]), None, cfg.sr)))
     S = spectrogram(y, config=cfg)
@@ -131,12 +132,10 @@ def _render(r: dict) -> list[dict]:
         if tid not in tracks:
             x = resample(np.load(_ROOT / "tracks" / f"{tid}.npy"), sr=GEN_SR, target=cfg.sr)
             tracks[tid] = fine_structure(spectrogram(x, config=cfg))
-        slope = 1.0 / c["tempo"]
-        lo, hi = c["start"] / fs, c["end"] / fs
-        line = (slope, lo - slope * c["track_start"] / fs,
-                c["pitch_cents"] / 1200.0 * cfg.bins_per_octave)
+        lo, hi, line = true_line(c, cfg)
+        peaks = _INDEX.peaks(tid)
         shifts = rng.uniform(5.0, 60.0, _ARGS["draws"]) * rng.choice([-1.0, 1.0], _ARGS["draws"])
-        stats = np.array([_both(prepared, E, index.peaks(tid), tracks[tid],
+        stats = np.array([_both(prepared, E, peaks, tracks[tid],
                                 (line[0], line[1] + s / fs, line[2]), lo, hi)
                           for s in (0.0, *shifts)])
         true, null = stats[0], stats[1:][np.isfinite(stats[1:]).all(axis=1)]

@@ -32,7 +32,7 @@ from rich.table import Table
 from rich.text import Text
 
 from heartsong.errors import HeartsongError, LibraryError, ParameterError
-from heartsong.library import Library, ScanReport
+from heartsong.library import Episode, Library, ScanReport
 
 try:  # newer Typer vendors Click; older Typer depends on it.
     from typer._click.exceptions import ClickException, UsageError
@@ -76,7 +76,7 @@ def _open(default: Path | None = None) -> Library:
     return Library(_State.library or default)
 
 
-def _episode(lib: Library, ref: str) -> Any:
+def _episode(lib: Library, ref: str) -> Episode:
     """``lib.episode(ref)``; a file on disk that the library does not hold says how to add it
     (a user often names the video itself)."""
     try:
